@@ -1,0 +1,177 @@
+import { parseArgs } from "node:util";
+
+/** Everything the command line can set, validated. */
+export interface CliOptions {
+  readonly root: string;
+  readonly port: number;
+  readonly host: string;
+  readonly workers: number;
+  readonly spa: boolean;
+  readonly cors: boolean;
+  readonly maxAge: number;
+  readonly cacheControl: string | undefined;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly maxRanges: number;
+  readonly shutdownTimeoutMs: number;
+}
+
+export type ParsedCommand =
+  | { readonly kind: "serve"; readonly options: CliOptions }
+  | { readonly kind: "help" }
+  | { readonly kind: "version" }
+  | { readonly kind: "error"; readonly message: string };
+
+export const USAGE = `Usage: memserve <dir> [options]
+
+Serve a directory from memory: every file is loaded and precompressed
+(brotli, zstd, gzip) at startup, and every request is answered from RAM.
+
+Options:
+  -p, --port <n>             Port to listen on (default 8080; 0 picks a free one)
+  -H, --host <addr>          Address to bind (default 127.0.0.1; 0.0.0.0 for all)
+  -w, --workers <n>          Server processes (only 1 is supported in this version)
+  -s, --spa                  Serve /index.html for unknown paths without an extension
+      --cors                 Allow cross-origin requests (Access-Control-Allow-Origin: *)
+      --header "Name: value" Add a header to every response (repeatable)
+      --max-age <seconds>    max-age for files that are neither hashed nor HTML (default 3600)
+      --cache-control <v>    Cache-Control for every file, replacing the defaults
+      --max-ranges <n>       Most byte ranges answered in one request (default 16)
+      --shutdown-timeout <s> Seconds to let responses finish on SIGTERM (default 10)
+  -h, --help                 Show this help
+  -v, --version              Show the version
+
+Defaults for Cache-Control: names with a content hash (app.3f9a1c2b.js) are
+"public, max-age=31536000, immutable", HTML is "no-cache", others "public, max-age=3600".
+A 404.html at the root is used as the body of 404 responses.
+
+Examples:
+  memserve ./dist
+  memserve ./public --port 3000 --host 0.0.0.0 --spa
+  memserve . --header "X-Frame-Options: DENY" --cors`;
+
+// Headers that describe framing or the selected representation: overriding them would corrupt
+// responses, so they are refused with a pointer to the option that sets them properly.
+const RESERVED_HEADERS = new Set([
+  "content-length",
+  "content-type",
+  "content-encoding",
+  "content-range",
+  "transfer-encoding",
+  "connection",
+  "etag",
+  "last-modified",
+  "vary",
+  "date",
+  "accept-ranges",
+  "location",
+]);
+
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/** `["site", "--port", "3000"]` -> `{ kind: "serve", options: { root: "site", port: 3000, … } }`. */
+export function parseCommandLine(argv: readonly string[]): ParsedCommand {
+  let values: ReturnType<typeof parseRaw>["values"];
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseRaw(argv));
+  } catch (error) {
+    return { kind: "error", message: (error as Error).message };
+  }
+  if (values.help) return { kind: "help" };
+  if (values.version) return { kind: "version" };
+  if (positionals.length !== 1) {
+    return {
+      kind: "error",
+      message: positionals.length === 0 ? "missing <dir>" : "expected exactly one <dir>",
+    };
+  }
+  try {
+    return { kind: "serve", options: toOptions(positionals[0] as string, values) };
+  } catch (error) {
+    return { kind: "error", message: (error as Error).message };
+  }
+}
+
+function parseRaw(argv: readonly string[]) {
+  return parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    strict: true,
+    options: {
+      port: { type: "string", short: "p", default: "8080" },
+      host: { type: "string", short: "H", default: "127.0.0.1" },
+      workers: { type: "string", short: "w", default: "1" },
+      spa: { type: "boolean", short: "s", default: false },
+      cors: { type: "boolean", default: false },
+      header: { type: "string", multiple: true, default: [] },
+      "max-age": { type: "string", default: "3600" },
+      "cache-control": { type: "string" },
+      "max-ranges": { type: "string", default: "16" },
+      "shutdown-timeout": { type: "string", default: "10" },
+      help: { type: "boolean", short: "h", default: false },
+      version: { type: "boolean", short: "v", default: false },
+    },
+  });
+}
+
+function toOptions(root: string, values: ReturnType<typeof parseRaw>["values"]): CliOptions {
+  const workers = parseInteger("--workers", values.workers, 1, 1024);
+  if (workers !== 1) throw new Error("--workers: only 1 worker is supported in this version");
+  const cacheControl = values["cache-control"];
+  if (cacheControl !== undefined) checkFieldValue("--cache-control", cacheControl);
+  const headers: Record<string, string> = {};
+  if (values.cors) {
+    headers["access-control-allow-origin"] = "*";
+    headers["access-control-expose-headers"] = "Content-Length, Content-Range, ETag, Accept-Ranges";
+  }
+  for (const line of values.header) {
+    const [name, value] = parseHeaderOption(line);
+    headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
+  }
+  return {
+    root,
+    port: parseInteger("--port", values.port, 0, 65535),
+    host: parseHost(values.host),
+    workers,
+    spa: values.spa,
+    cors: values.cors,
+    maxAge: parseInteger("--max-age", values["max-age"], 0, 2147483647),
+    cacheControl,
+    headers,
+    maxRanges: parseInteger("--max-ranges", values["max-ranges"], 1, 1000),
+    shutdownTimeoutMs: parseInteger("--shutdown-timeout", values["shutdown-timeout"], 0, 86400) * 1000,
+  };
+}
+
+function parseInteger(flag: string, text: string, min: number, max: number): number {
+  if (!/^\d+$/.test(text)) throw new Error(`${flag}: expected a whole number, got "${text}"`);
+  const value = Number(text);
+  if (value < min || value > max) throw new Error(`${flag}: ${text} is not in ${min}..${max}`);
+  return value;
+}
+
+function parseHost(host: string): string {
+  const bare = host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
+  if (bare === "" || /[\s/?#@]/.test(bare)) throw new Error(`--host: not an address: "${host}"`);
+  return bare;
+}
+
+/** `"X-Frame-Options: DENY"` -> `["x-frame-options", "DENY"]`; RFC 9110 §5.1 token name, §5.5 value. */
+export function parseHeaderOption(line: string): [string, string] {
+  const colon = line.indexOf(":");
+  const name = line.slice(0, colon).trim().toLowerCase();
+  if (colon <= 0 || !TOKEN.test(name)) {
+    throw new Error(`--header: expected "Name: value", got "${line}"`);
+  }
+  if (RESERVED_HEADERS.has(name)) {
+    throw new Error(`--header: ${name} cannot be set (memserve sets it per response)`);
+  }
+  const value = line.slice(colon + 1).trim();
+  checkFieldValue("--header", value);
+  return [name, value];
+}
+
+function checkFieldValue(flag: string, value: string): void {
+  if (!FIELD_VALUE.test(value)) throw new Error(`${flag}: value contains control characters`);
+}

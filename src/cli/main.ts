@@ -1,0 +1,76 @@
+import { buildSnapshot } from "../snapshot/build.ts";
+import { startServer } from "../server/serve.ts";
+import { type CliOptions, parseCommandLine, USAGE } from "./args.ts";
+import { formatSummary } from "./summary.ts";
+
+const VERSION = "0.1.0";
+
+/** Runs the CLI; resolves with the exit code for failures before serving (the server keeps running). */
+export async function main(argv: readonly string[]): Promise<number> {
+  const command = parseCommandLine(argv);
+  switch (command.kind) {
+    case "help":
+      console.log(USAGE);
+      return 0;
+    case "version":
+      console.log(VERSION);
+      return 0;
+    case "error":
+      console.error(`memserve: ${command.message}\nRun "memserve --help" for usage.`);
+      return 2;
+    case "serve":
+      return serve(command.options);
+  }
+}
+
+async function serve(options: CliOptions): Promise<number> {
+  const warn = (message: string) => console.error(`memserve: warning: ${message}`);
+  let snapshot: Awaited<ReturnType<typeof buildSnapshot>>;
+  try {
+    snapshot = await buildSnapshot(options.root, {
+      maxAge: options.maxAge,
+      cacheControl: options.cacheControl,
+      extraHeaders: options.headers,
+      onWarning: warn,
+    });
+  } catch (error) {
+    console.error(`memserve: ${(error as Error).message}`);
+    return 1;
+  }
+  let server: ReturnType<typeof startServer>;
+  try {
+    server = startServer(snapshot, {
+      port: options.port,
+      host: options.host,
+      handler: { spa: options.spa, maxRanges: options.maxRanges, cors: options.cors },
+      onError: (error) => console.error(`memserve: error while answering: ${error.stack}`),
+    });
+  } catch (error) {
+    console.error(`memserve: cannot listen on ${options.host}:${options.port}: ${describe(error)}`);
+    return 1;
+  }
+  console.log(`memserve: serving ${options.root} at ${server.url}`);
+  for (const line of formatSummary(snapshot, process.memoryUsage.rss())) console.log(line);
+  handleSignals(server, options.shutdownTimeoutMs);
+  return 0;
+}
+
+function describe(error: unknown): string {
+  const code = (error as { code?: string }).code;
+  if (code === "EADDRINUSE") return "the address is already in use";
+  if (code === "EACCES") return "permission denied";
+  return (error as Error).message ?? String(error);
+}
+
+/** SIGINT/SIGTERM: drain in-flight responses up to the timeout, then exit 0; a second signal exits at once. */
+function handleSignals(server: ReturnType<typeof startServer>, timeoutMs: number): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) process.exit(0);
+    stopping = true;
+    console.log(`memserve: ${signal}, finishing in-flight responses (up to ${timeoutMs / 1000} s)`);
+    server.stop(timeoutMs).then(() => process.exit(0));
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+}

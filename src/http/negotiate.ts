@@ -1,0 +1,88 @@
+import Negotiator from "negotiator";
+import type { Encoding, Variant } from "../snapshot/types.ts";
+
+/**
+ * `encodings(available, { preferred })` exists in negotiator 1.x but @types/negotiator 0.6 predates
+ * the option, so this is the shape we rely on.
+ */
+interface EncodingNegotiator {
+  encodings(available: readonly string[], options: { preferred: readonly string[] }): string[];
+}
+
+/** Distinct Accept-Encoding values remembered; real traffic has a handful, an attacker unbounded. */
+const MAX_CACHED_HEADERS = 1000;
+
+/**
+ * Real Accept-Encoding values are under 100 characters. Negotiator's cost grows with the number of
+ * list elements (a unique 20 kB value costs ~10 ms), so longer values are disregarded instead.
+ */
+const MAX_HEADER_LENGTH = 1024;
+
+/** header value -> (variants' encodings joined by ",") -> chosen encoding, or null for "nothing". */
+const cache = new Map<string, Map<string, Encoding | null>>();
+const orderKeys = new WeakMap<readonly Variant[], string>();
+
+/**
+ * Picks the variant to send for an Accept-Encoding value (RFC 9110 §12.5.3): highest q first, ties
+ * broken by the server's preference, which is the order of `variants` (ascending size).
+ * `[br, gzip, identity]` with `"gzip, deflate, br"` -> the br variant; with `null` -> identity.
+ *
+ * No header and an empty header both get identity: we do not push codings on clients that did not
+ * ask. When the header rules out every stored variant (`identity;q=0` with no acceptable coding), the
+ * header is disregarded and identity is sent, as RFC 9110 §12.5.1 allows, rather than a 406. The
+ * same holds for values longer than 1024 characters, which only an attacker sends.
+ */
+export function chooseVariant(
+  variants: readonly Variant[],
+  acceptEncoding: string | null,
+): Variant {
+  const identity = identityOf(variants);
+  if (acceptEncoding === null || acceptEncoding === "" || variants.length < 2) return identity;
+  if (acceptEncoding.length > MAX_HEADER_LENGTH) return identity;
+  const key = orderKeyOf(variants);
+  let byOrder = cache.get(acceptEncoding);
+  if (byOrder === undefined) {
+    if (cache.size >= MAX_CACHED_HEADERS) cache.clear();
+    byOrder = new Map();
+    cache.set(acceptEncoding, byOrder);
+  }
+  let chosen = byOrder.get(key);
+  if (chosen === undefined) {
+    chosen = negotiate(variants, acceptEncoding);
+    byOrder.set(key, chosen);
+  }
+  if (chosen === null) return identity;
+  return variants.find((v) => v.encoding === chosen) ?? identity;
+}
+
+function negotiate(variants: readonly Variant[], acceptEncoding: string): Encoding | null {
+  const available = variants.map((v) => v.encoding);
+  const negotiator = new Negotiator({
+    headers: { "accept-encoding": acceptEncoding },
+  }) as unknown as EncodingNegotiator;
+  let ranked: string[];
+  try {
+    ranked = negotiator.encodings(available, { preferred: available });
+  } catch {
+    // The parser is lenient and should not throw; if a future version does, garbage means identity.
+    return null;
+  }
+  const best = ranked[0];
+  return available.find((e) => e === best) ?? null;
+}
+
+function orderKeyOf(variants: readonly Variant[]): string {
+  let key = orderKeys.get(variants);
+  if (key === undefined) {
+    key = variants.map((v) => v.encoding).join(",");
+    orderKeys.set(variants, key);
+  }
+  return key;
+}
+
+/** The snapshot guarantees an identity variant; the fallback only keeps a broken asset servable. */
+function identityOf(variants: readonly Variant[]): Variant {
+  const identity = variants.find((v) => v.encoding === "identity") ?? variants[variants.length - 1];
+  if (identity === undefined) throw new TypeError("an asset needs at least one variant");
+  return identity;
+}

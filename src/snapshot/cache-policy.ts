@@ -1,0 +1,84 @@
+/** Cache-Control for content-addressed files: the name changes whenever the bytes do (RFC 8246). */
+export const IMMUTABLE = "public, max-age=31536000, immutable";
+
+/**
+ * HTML is the entry point that names the hashed assets, so it must be revalidated on every use
+ * (RFC 9111 §5.2.2.4); the strong ETag makes that a cheap 304.
+ */
+export const REVALIDATE = "no-cache";
+
+export interface CachePolicyOptions {
+  /** Seconds for files that are neither hashed nor HTML. */
+  readonly maxAge: number;
+  /** When set, used for every file as is (`--cache-control`). */
+  readonly override: string | undefined;
+}
+
+// Trailing parts after the hash: `.js`, `.min.js`, `.css.map`, `.woff2`. Short so that a hash (8+
+// characters) is never mistaken for one; at most three so `a.1.2.3.4.js` stays a name.
+const EXTENSION = /^[A-Za-z0-9]{1,5}$/;
+const MAX_EXTENSIONS = 3;
+
+// Webpack `[contenthash]`, Parcel, Hugo, Rails: 8 or more hex digits, one case.
+const HEX_TOKEN = /[.-]([0-9a-f]{8,}|[0-9A-F]{8,})$/;
+// Rollup/Vite `[hash]` (base64url) and esbuild (base32): exactly 8 characters, which may themselves
+// contain `-` and `_`; the character before them must be a delimiter.
+const SHORT_TOKEN = /[.-]([A-Za-z0-9_-]{8})$/;
+
+/** The name without its trailing extension-like parts: `app.3f9a1c2b.min.js` -> `app.3f9a1c2b`. */
+function stemOf(fileName: string): string | undefined {
+  const parts = fileName.split(".");
+  if (parts.length < 2) return undefined; // no extension: not an asset a bundler emits
+  let end = parts.length - 1; // the last part is always the extension
+  while (end > 1 && parts.length - end < MAX_EXTENSIONS && EXTENSION.test(parts[end - 1] ?? "")) {
+    end--;
+  }
+  return parts.slice(0, end).join(".");
+}
+
+/**
+ * Whether a file name carries a content hash right before its extension(s).
+ *
+ * Hashed: a `.` or `-` delimited segment that is 8+ hex digits with at least one digit and one
+ * letter, or exactly 8 base64url characters with at least one digit and one upper-case letter.
+ * The upper-case requirement rejects words with digits (`awesome4`, `utf8test`); marking a file
+ * immutable when it can change is far worse than a missed hash, which only costs a revalidation.
+ *
+ * Known misses: bare hashes with no name (`3f9a1c2b.js`), short hashes without a digit or an
+ * upper-case letter (about 3 in 10 Vite hashes: `index-BkQqrXaa.js`), hashes followed by a word of 6+ letters
+ * (`main.3f9a1c2b.bundle.js`) and query-string versioning (`app.js?v=3`).
+ *
+ * @example isHashedName("app.3f9a1c2b.js")      // true
+ * @example isHashedName("index-BkQ1rX9a.js")    // true
+ * @example isHashedName("jquery-3.7.1.min.js")  // false
+ * @example isHashedName("my-component.js")      // false
+ */
+export function isHashedName(fileName: string): boolean {
+  const stem = stemOf(fileName);
+  if (stem === undefined) return false;
+  const hex = HEX_TOKEN.exec(stem)?.[1];
+  // Digits and letters both: `20240115` is a date and `deadbeef` a word, not hashes.
+  if (hex !== undefined && /\d/.test(hex) && /[a-f]/i.test(hex)) return true;
+  const short = SHORT_TOKEN.exec(stem)?.[1];
+  return short !== undefined && /\d/.test(short) && /[A-Z]/.test(short);
+}
+
+/**
+ * The Cache-Control value for a file.
+ *
+ * @example cacheControlFor("/assets/app.3f9a1c2b.js", "text/javascript", { maxAge: 3600, override: undefined })
+ *          // "public, max-age=31536000, immutable"
+ * @example cacheControlFor("/index.html", "text/html; charset=utf-8", opts) // "no-cache"
+ * @example cacheControlFor("/logo.svg", "image/svg+xml", { maxAge: 3600, override: undefined })
+ *          // "public, max-age=3600"
+ */
+export function cacheControlFor(
+  path: string,
+  contentType: string,
+  options: CachePolicyOptions,
+): string {
+  if (options.override !== undefined) return options.override;
+  if (isHashedName(path.slice(path.lastIndexOf("/") + 1))) return IMMUTABLE;
+  if (/^text\/html\s*(;|$)/i.test(contentType)) return REVALIDATE;
+  return `public, max-age=${Math.max(0, Math.floor(options.maxAge))}`;
+}

@@ -1,0 +1,57 @@
+/** Content codings memserve stores, in the server's tie-break preference (RFC 9110 §8.4.1). */
+export type Encoding = "br" | "zstd" | "gzip" | "identity";
+
+export const ENCODINGS: readonly Encoding[] = ["br", "zstd", "gzip", "identity"];
+
+/**
+ * One stored representation of an asset (RFC 9110 §3.2). Everything a response needs is computed at
+ * load time so a request is a lookup: the body Blob is shared by every response that sends it.
+ */
+export interface Variant {
+  readonly encoding: Encoding;
+  /** Created once at load time; never copied per request (design.md: a Blob per variant). */
+  readonly body: Blob;
+  readonly size: number;
+  /** Strong entity tag including quotes, different per encoding: `"3f9a1c2b0d4e5f60-br"`. */
+  readonly etag: string;
+  /**
+   * Complete header set for a 200: Content-Type, Content-Length, Content-Encoding (not for identity),
+   * ETag, Last-Modified, Cache-Control, Accept-Ranges, Vary (only when the asset has more than one
+   * variant) and the configured extra headers.
+   */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Header set for a 304 (RFC 9110 §15.4.5): ETag, Last-Modified, Cache-Control, Vary, extras. */
+  readonly notModifiedHeaders: Readonly<Record<string, string>>;
+}
+
+export interface Asset {
+  /** Decoded URL path from the root, always starting with "/": `/css/app.css`, `/docs/index.html`. */
+  readonly path: string;
+  /** Full media type, `text/css; charset=utf-8`. */
+  readonly contentType: string;
+  /** Milliseconds since the epoch, truncated to whole seconds (HTTP-date precision). */
+  readonly lastModified: number;
+  /** Ascending by size, so the first acceptable one is the server's preferred; identity included. */
+  readonly variants: readonly Variant[];
+  readonly identity: Variant;
+}
+
+export interface SnapshotStats {
+  readonly files: number;
+  readonly skipped: number;
+  readonly rawBytes: number;
+  /** Bytes held per encoding (identity = raw bytes kept; others only for kept variants). */
+  readonly bytesByEncoding: Readonly<Record<Encoding, number>>;
+  readonly buildMs: number;
+}
+
+/** Immutable: built once, then only read. A reload builds a new one. */
+export interface Snapshot {
+  readonly root: string;
+  readonly assets: ReadonlyMap<string, Asset>;
+  /** `/404.html` at the root, used as the body of 404 responses. */
+  readonly notFoundPage: Asset | undefined;
+  /** Headers added to every response (`--header`, `--cors`), including error responses. */
+  readonly extraHeaders: Readonly<Record<string, string>>;
+  readonly stats: SnapshotStats;
+}

@@ -1,0 +1,67 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { join } from "node:path";
+
+export const BIN = join(import.meta.dir, "..", "..", "bin", "memserve.js");
+
+export interface CliRun {
+  readonly child: ChildProcess;
+  readonly url: string;
+  readonly stdout: () => string;
+  readonly stderr: () => string;
+  /** Resolves with the exit code (or signal name) when the process ends. */
+  readonly exited: Promise<number | string>;
+}
+
+/** Starts `memserve <args>` through the real bin and waits for the line with its URL. */
+export function startCli(args: readonly string[], timeoutMs = 20_000): Promise<CliRun> {
+  const child = spawn("node", [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  const exited = new Promise<number | string>((resolve) =>
+    child.on("exit", (code, signal) => resolve(code ?? signal ?? -1)),
+  );
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`no URL line within ${timeoutMs} ms; stdout: ${out}; stderr: ${err}`));
+    }, timeoutMs);
+    child.stderr?.on("data", (chunk) => {
+      err += chunk;
+    });
+    child.stdout?.on("data", (chunk) => {
+      out += chunk;
+      const match = /http:\/\/[^\s]+:\d+/.exec(out);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ child, url: match[0], stdout: () => out, stderr: () => err, exited });
+      }
+    });
+    exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code} before serving; stdout: ${out}; stderr: ${err}`));
+    });
+  });
+}
+
+/** Runs `memserve <args>` to completion. */
+export function runCli(
+  args: readonly string[],
+  timeoutMs = 20_000,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn("node", [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}

@@ -1,0 +1,85 @@
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { DEFAULT_HANDLER_OPTIONS, type HandlerOptions } from "../../src/http/handler.ts";
+import { type RunningServer, startServer } from "../../src/server/serve.ts";
+import { type BuildOptions, buildSnapshot } from "../../src/snapshot/build.ts";
+import type { Snapshot } from "../../src/snapshot/types.ts";
+
+/** Repetitive text compresses well, so every codec's variant is kept. */
+export const INDEX_HTML = `<!doctype html><html><head><meta charset="utf-8"><title>Home</title></head><body>${"<p>Hello, memserve. </p>\n".repeat(200)}</body></html>`;
+export const APP_JS = `export const answer = 42;\n${"console.log('memserve is serving from memory');\n".repeat(400)}`;
+export const CSS = `body { color: #333; }\n${".card { margin: 0 auto; padding: 1rem; }\n".repeat(300)}`;
+
+/** Deterministic pseudo-random bytes: incompressible like a real PNG. */
+export function noise(size: number, seed = 1): Uint8Array {
+  const bytes = new Uint8Array(size);
+  let state = seed;
+  for (let i = 0; i < size; i++) {
+    state = (state * 1103515245 + 12345) >>> 0;
+    bytes[i] = state >>> 24;
+  }
+  return bytes;
+}
+
+/** A site with every case the semantics tests need; returns its root and a cleanup. */
+export function createFixtureSite(extra: Record<string, string | Uint8Array> = {}): {
+  root: string;
+  outside: string;
+  cleanup: () => void;
+} {
+  const base = mkdtempSync(join(tmpdir(), "memserve-fixture-"));
+  const root = join(base, "site");
+  const outside = join(base, "outside");
+  const files: Record<string, string | Uint8Array> = {
+    "index.html": INDEX_HTML,
+    "assets/app.3f9a1c2b.js": APP_JS,
+    "css/site.css": CSS,
+    "img/photo.png": noise(300 * 1024),
+    "empty.txt": "",
+    "docs/index.html": "<!doctype html><title>Docs</title><p>docs</p>",
+    "odd name #1 ü%.txt": "odd but fine\n",
+    "404.html": `<!doctype html><title>Not found</title>${"<p>Nothing here.</p>".repeat(50)}`,
+    ".env": "SECRET=never-served\n",
+    ".git/config": "[core]\n",
+    ".well-known/security.txt": "Contact: mailto:security@example.com\n",
+    ...extra,
+  };
+  for (const [name, content] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, name)), { recursive: true });
+    writeFileSync(join(root, name), content);
+  }
+  mkdirSync(outside, { recursive: true });
+  writeFileSync(join(outside, "secret.txt"), "outside-the-root\n");
+  symlinkSync(join(outside, "secret.txt"), join(root, "leak.txt"));
+  symlinkSync(join(root, "css", "site.css"), join(root, "inside-link.css"));
+  return { root, outside, cleanup: () => rmSync(base, { recursive: true, force: true }) };
+}
+
+export interface TestServer {
+  readonly server: RunningServer;
+  readonly snapshot: Snapshot;
+  readonly url: string;
+  readonly port: number;
+}
+
+/** Builds the snapshot and serves it on a free loopback port. */
+export async function startTestServer(
+  root: string,
+  handler: Partial<HandlerOptions> = {},
+  build: Partial<BuildOptions> = {},
+): Promise<TestServer> {
+  const snapshot = await buildSnapshot(root, {
+    maxAge: 3600,
+    cacheControl: undefined,
+    extraHeaders: {},
+    onWarning: () => {},
+    ...build,
+  });
+  const server = startServer(snapshot, {
+    port: 0,
+    host: "127.0.0.1",
+    handler: { ...DEFAULT_HANDLER_OPTIONS, ...handler },
+  });
+  return { server, snapshot, url: server.url, port: server.port };
+}
