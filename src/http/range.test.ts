@@ -1,13 +1,19 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { type ByteRange, contentRange, createMultipartBody, parseRange } from "./range.ts";
+import {
+  type ByteRange,
+  contentRange,
+  createMultipartBody,
+  parseRange,
+  type RangeResult,
+} from "./range.ts";
 
-const ranges = (...r: [number, number][]) => ({
+const ranges = (...r: [number, number][]): RangeResult => ({
   kind: "ranges",
   ranges: r.map(([start, end]) => ({ start, end })),
 });
-const NONE = { kind: "none" };
-const UNSATISFIABLE = { kind: "unsatisfiable" };
+const NONE: RangeResult = { kind: "none" };
+const UNSATISFIABLE: RangeResult = { kind: "unsatisfiable" };
 
 describe("parseRange", () => {
   test.each([

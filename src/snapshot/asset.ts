@@ -1,0 +1,68 @@
+import type { EncodedBytes } from "./encode.ts";
+import { strongEtag } from "./etag.ts";
+import { notModifiedHeaders, okHeaders } from "./headers.ts";
+import { type Asset, ENCODINGS, type Variant } from "./types.ts";
+
+export interface AssetInput {
+  /** Decoded URL path: `/css/app.css`. */
+  readonly path: string;
+  readonly contentType: string;
+  readonly mtimeMs: number;
+  readonly cacheControl: string;
+  /** Identity plus the kept codings, in any order; must contain identity. */
+  readonly encoded: readonly EncodedBytes[];
+  /** Already normalized (`normalizeExtraHeaders`). */
+  readonly extraHeaders: Readonly<Record<string, string>>;
+}
+
+/**
+ * Smallest first, so the first acceptable variant is the server's choice; on equal sizes the
+ * order of `ENCODINGS` (br, zstd, gzip, identity), so identity is last.
+ */
+function bySizeThenPreference(a: EncodedBytes, b: EncodedBytes): number {
+  return a.bytes.length - b.bytes.length || ENCODINGS.indexOf(a.encoding) - ENCODINGS.indexOf(b.encoding);
+}
+
+/**
+ * Turns one file's encodings into a frozen `Asset`: one Blob, ETag and pair of header sets per
+ * variant, computed here so a request only looks them up.
+ *
+ * @example createAsset({ path: "/a.css", contentType: "text/css; charset=utf-8", mtimeMs, cacheControl,
+ *            encoded: [{ encoding: "identity", bytes }], extraHeaders: {} }).identity.etag // "\"…\""
+ */
+export function createAsset(input: AssetInput): Asset {
+  // HTTP dates have whole seconds; comparing If-Modified-Since against a finer time would never match.
+  const lastModified = Math.floor(input.mtimeMs / 1000) * 1000;
+  const lastModifiedText = new Date(lastModified).toUTCString();
+  const varies = input.encoded.length > 1;
+  const variants = [...input.encoded].sort(bySizeThenPreference).map((e): Variant => {
+    const etag = strongEtag(e.bytes, e.encoding);
+    const facts = {
+      contentType: input.contentType,
+      encoding: e.encoding,
+      size: e.bytes.length,
+      etag,
+      lastModified: lastModifiedText,
+      cacheControl: input.cacheControl,
+      varies,
+    };
+    return Object.freeze({
+      encoding: e.encoding,
+      // Created once: every response shares this store instead of copying bytes (design.md).
+      body: new Blob([e.bytes as Uint8Array<ArrayBuffer>]),
+      size: e.bytes.length,
+      etag,
+      headers: okHeaders(facts, input.extraHeaders),
+      notModifiedHeaders: notModifiedHeaders(facts, input.extraHeaders),
+    });
+  });
+  const identity = variants.find((v) => v.encoding === "identity");
+  if (identity === undefined) throw new Error(`no identity variant for ${input.path}`);
+  return Object.freeze({
+    path: input.path,
+    contentType: input.contentType,
+    lastModified,
+    variants: Object.freeze(variants),
+    identity,
+  });
+}
