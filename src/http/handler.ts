@@ -42,7 +42,11 @@ type Resolution =
  * selected representation (content coding) -> preconditions (§13.2.2) -> range (§14) -> response.
  * Pure apart from reading the clock for Date; never touches the filesystem.
  */
-export function handleRequest(snapshot: Snapshot, request: Request, options: HandlerOptions): Response {
+export function handleRequest(
+  snapshot: Snapshot,
+  request: Request,
+  options: HandlerOptions,
+): Response {
   const method = request.method;
   if (method !== "GET" && method !== "HEAD") return answerOtherMethod(snapshot, method, options);
 

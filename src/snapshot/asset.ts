@@ -20,7 +20,9 @@ export interface AssetInput {
  * order of `ENCODINGS` (br, zstd, gzip, identity), so identity is last.
  */
 function bySizeThenPreference(a: EncodedBytes, b: EncodedBytes): number {
-  return a.bytes.length - b.bytes.length || ENCODINGS.indexOf(a.encoding) - ENCODINGS.indexOf(b.encoding);
+  return (
+    a.bytes.length - b.bytes.length || ENCODINGS.indexOf(a.encoding) - ENCODINGS.indexOf(b.encoding)
+  );
 }
 
 /**
@@ -49,7 +51,7 @@ export function createAsset(input: AssetInput): Asset {
     return Object.freeze({
       encoding: e.encoding,
       // Created once: every response shares this store instead of copying bytes (design.md).
-      body: new Blob([e.bytes as Uint8Array<ArrayBuffer>]),
+      body: new Blob([e.bytes]),
       size: e.bytes.length,
       etag,
       headers: okHeaders(facts, input.extraHeaders),

@@ -3,10 +3,16 @@ import { type Coding, compress, decompress, isWorthKeeping } from "./compress.ts
 
 const CODINGS: readonly Coding[] = ["br", "zstd", "gzip"];
 const text = new TextEncoder().encode(
-  Array.from({ length: 400 }, (_, i) => `.rule-${i} { color: #${(i * 7919).toString(16)}; }\n`).join(""),
+  Array.from(
+    { length: 400 },
+    (_, i) => `.rule-${i} { color: #${(i * 7919).toString(16)}; }\n`,
+  ).join(""),
 );
 // Pseudo-random bytes do not compress, like a PNG or a woff2.
-const noise = Uint8Array.from({ length: 4096 }, (_, i) => (Math.imul(i + 1, 2654435761) >>> 13) & 0xff);
+const noise = Uint8Array.from(
+  { length: 4096 },
+  (_, i) => (Math.imul(i + 1, 2654435761) >>> 13) & 0xff,
+);
 
 describe("compress / decompress", () => {
   describe.each(CODINGS)("%s", (coding) => {

@@ -15,11 +15,15 @@ describe("mapWithLimit", () => {
   test("never has more than `limit` calls in flight", async () => {
     let inFlight = 0;
     let peak = 0;
-    await mapWithLimit(Array.from({ length: 20 }, (_, i) => i), 3, async () => {
-      peak = Math.max(peak, ++inFlight);
-      await tick();
-      inFlight--;
-    });
+    await mapWithLimit(
+      Array.from({ length: 20 }, (_, i) => i),
+      3,
+      async () => {
+        peak = Math.max(peak, ++inFlight);
+        await tick();
+        inFlight--;
+      },
+    );
     expect(peak).toBe(3);
   });
 

@@ -29,10 +29,14 @@ const PINNED: Readonly<Record<string, ContentTypeInfo>> = {
 const SOURCE_RANK: Readonly<Record<string, number>> = { iana: 3, apache: 1, nginx: 0 };
 const UNSOURCED_RANK = 2;
 // RFC 6838 §3: the standards tree beats vendor (`vnd.`), personal (`prs.`) and unregistered (`x-`).
-const FACET_RANK = (subtype: string): number =>
-  /^(vnd\.|prs\.|x-|x\.)/.test(subtype) ? 0 : 1;
+const FACET_RANK = (subtype: string): number => (/^(vnd\.|prs\.|x-|x\.)/.test(subtype) ? 0 : 1);
 // application/xml over text/xml, video/mp4 over audio/mp4 over application/mp4 (RFC 4337 §2).
-const TOP_LEVEL_RANK: Readonly<Record<string, number>> = { video: 3, audio: 2, font: 2, application: 1 };
+const TOP_LEVEL_RANK: Readonly<Record<string, number>> = {
+  video: 3,
+  audio: 2,
+  font: 2,
+  application: 1,
+};
 
 /** Larger is better; compared lexicographically. */
 function rank(type: string): readonly number[] {
@@ -63,8 +67,7 @@ function describe(type: string): ContentTypeInfo {
   // `text/*` defaults to US-ASCII without a charset (RFC 6838 §4.2.1); web content is UTF-8.
   const utf8 = type.startsWith("text/") || entry?.charset?.toUpperCase() === "UTF-8";
   // mime-db flags octet-stream compressible, but it is what opaque binaries (`.exe`, `.iso`) map to.
-  const compressible =
-    type !== UNKNOWN.type && (entry?.compressible ?? guessCompressible(type));
+  const compressible = type !== UNKNOWN.type && (entry?.compressible ?? guessCompressible(type));
   return Object.freeze({ type: utf8 ? `${type}; charset=utf-8` : type, compressible });
 }
 

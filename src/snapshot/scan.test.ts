@@ -166,7 +166,9 @@ describe("scanDirectory", () => {
     await mkdir(locked);
     await chmod(locked, 0o000);
     try {
-      await expect(scanDirectory(locked)).rejects.toThrow(`cannot read directory ${locked}: EACCES`);
+      await expect(scanDirectory(locked)).rejects.toThrow(
+        `cannot read directory ${locked}: EACCES`,
+      );
     } finally {
       await chmod(locked, 0o755);
     }

@@ -60,7 +60,11 @@ export async function scanDirectory(root: string): Promise<ScanResult> {
     throw new Error(`cannot read directory ${root}: ${errorCode(error)}`);
   }
   const walk: Walk = { rootReal, files: [], warnings: [] };
-  await visitEntries(walk, { dirReal: rootReal, urlPrefix: "", ancestors: new Set([rootReal]) }, entries);
+  await visitEntries(
+    walk,
+    { dirReal: rootReal, urlPrefix: "", ancestors: new Set([rootReal]) },
+    entries,
+  );
   walk.files.sort((a, b) => (a.urlPath < b.urlPath ? -1 : a.urlPath > b.urlPath ? 1 : 0));
   walk.warnings.sort();
   return { files: walk.files, warnings: walk.warnings };

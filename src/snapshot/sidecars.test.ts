@@ -6,7 +6,12 @@ import { compress } from "./compress.ts";
 import type { ScannedFile } from "./scan.ts";
 import { readValidSidecar, splitSidecars } from "./sidecars.ts";
 
-const file = (urlPath: string): ScannedFile => ({ urlPath, absPath: `/x${urlPath}`, size: 1, mtimeMs: 0 });
+const file = (urlPath: string): ScannedFile => ({
+  urlPath,
+  absPath: `/x${urlPath}`,
+  size: 1,
+  mtimeMs: 0,
+});
 
 describe("splitSidecars", () => {
   test("attaches .br, .zst and .gz next to an existing primary", () => {
@@ -81,7 +86,10 @@ describe("readValidSidecar", () => {
 
   test("rejects a sidecar that decodes to more than the primary, without inflating it", async () => {
     const check = await readValidSidecar(at("bomb.br"), "br", primary);
-    expect(check).toEqual({ ok: false, reason: `not valid br data for a file of ${primary.length} bytes` });
+    expect(check).toEqual({
+      ok: false,
+      reason: `not valid br data for a file of ${primary.length} bytes`,
+    });
   });
 
   test("rejects corrupt data and a coding other than the suffix says", async () => {
