@@ -33,8 +33,9 @@ function bySizeThenPreference(a: EncodedBytes, b: EncodedBytes): number {
  *            encoded: [{ encoding: "identity", bytes }], extraHeaders: {} }).identity.etag // "\"…\""
  */
 export function createAsset(input: AssetInput): Asset {
-  // HTTP dates have whole seconds; comparing If-Modified-Since against a finer time would never match.
-  const lastModified = Math.floor(input.mtimeMs / 1000) * 1000;
+  // HTTP dates have whole seconds; comparing If-Modified-Since against a finer time would never
+  // match. A future mtime must become "now" (RFC 9110 §8.8.2.1), and every response is sent later.
+  const lastModified = Math.floor(Math.min(input.mtimeMs, Date.now()) / 1000) * 1000;
   const lastModifiedText = new Date(lastModified).toUTCString();
   const varies = input.encoded.length > 1;
   const variants = [...input.encoded].sort(bySizeThenPreference).map((e): Variant => {

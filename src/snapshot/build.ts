@@ -7,7 +7,7 @@ import { encodeVariants } from "./encode.ts";
 import { normalizeExtraHeaders } from "./headers.ts";
 import { mapWithLimit } from "./map-limit.ts";
 import { contentTypeFor } from "./mime.ts";
-import { type ScannedFile, scanDirectory } from "./scan.ts";
+import { READ_FLAGS, type ScannedFile, scanDirectory } from "./scan.ts";
 import { splitSidecars } from "./sidecars.ts";
 import type { Asset, Encoding, Snapshot, SnapshotStats } from "./types.ts";
 
@@ -18,7 +18,10 @@ export interface BuildOptions {
   readonly cacheControl: string | undefined;
   /** Added to every response; names are lower-cased. */
   readonly extraHeaders: Readonly<Record<string, string>>;
-  /** Default `max`: smallest bodies, slowest build (brotli 11 is ~1.4 s per MB of text). */
+  /**
+   * Default `fast` (brotli 5, zstd 3, gzip 6): `max` (brotli 11, zstd 19, gzip 9) took ~10x the CPU
+   * for ~11% smaller brotli on 9 MB of JS/JSON, too slow to block startup on (design.md).
+   */
   readonly compressionLevel?: CompressionLevel;
   /** Skipped files and ignored sidecars; default prints to stderr. */
   readonly onWarning?: (message: string) => void;
@@ -39,8 +42,10 @@ const printWarning = (message: string): void => console.warn(`warning: ${message
  * Reads `root` into an immutable in-memory snapshot: every file with its compressed variants,
  * ETags and complete header sets.
  *
- * @example const snapshot = await buildSnapshot("site", { maxAge: 3600, cacheControl: undefined, extraHeaders: {} });
- *          snapshot.assets.get("/index.html")?.variants[0]?.headers["content-encoding"] // "br"
+ * @example
+ *   const options = { maxAge: 3600, cacheControl: undefined, extraHeaders: {} };
+ *   const snapshot = await buildSnapshot("site", options);
+ *   snapshot.assets.get("/index.html")?.variants[0]?.headers["content-encoding"] // "br"
  * @throws Error when `root` is not a readable directory (see `scanDirectory`) or an extra header is
  *   malformed.
  */
@@ -57,7 +62,7 @@ export async function buildSnapshot(root: string, options: BuildOptions): Promis
     if (raw === undefined) return undefined;
     const info = contentTypeFor(file.urlPath);
     const encoded = await encodeVariants(raw, info, {
-      level: options.compressionLevel ?? "max",
+      level: options.compressionLevel ?? "fast",
       sidecars: sidecars.get(file.urlPath),
       onWarning: warn,
     });
@@ -97,7 +102,7 @@ async function readBytes(
   warn: (message: string) => void,
 ): Promise<Uint8Array | undefined> {
   try {
-    return await readFile(file.absPath);
+    return await readFile(file.absPath, { flag: READ_FLAGS });
   } catch (error) {
     warn(`cannot read ${file.urlPath.slice(1)}: ${(error as NodeJS.ErrnoException).code ?? error}`);
     return undefined;

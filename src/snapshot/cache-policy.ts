@@ -45,8 +45,8 @@ function stemOf(fileName: string): string | undefined {
  * immutable when it can change is far worse than a missed hash, which only costs a revalidation.
  *
  * Known misses: bare hashes with no name (`3f9a1c2b.js`), short hashes without a digit or an
- * upper-case letter (about 3 in 10 Vite hashes: `index-BkQqrXaa.js`), hashes followed by a word of 6+ letters
- * (`main.3f9a1c2b.bundle.js`) and query-string versioning (`app.js?v=3`).
+ * upper-case letter (about 3 in 10 Vite hashes: `index-BkQqrXaa.js`), hashes followed by a word
+ * of 6+ letters (`main.3f9a1c2b.bundle.js`) and query-string versioning (`app.js?v=3`).
  *
  * @example isHashedName("app.3f9a1c2b.js")      // true
  * @example isHashedName("index-BkQ1rX9a.js")    // true
@@ -66,11 +66,10 @@ export function isHashedName(fileName: string): boolean {
 /**
  * The Cache-Control value for a file.
  *
- * @example cacheControlFor("/assets/app.3f9a1c2b.js", "text/javascript", { maxAge: 3600, override: undefined })
- *          // "public, max-age=31536000, immutable"
- * @example cacheControlFor("/index.html", "text/html; charset=utf-8", opts) // "no-cache"
- * @example cacheControlFor("/logo.svg", "image/svg+xml", { maxAge: 3600, override: undefined })
- *          // "public, max-age=3600"
+ * @example const opts = { maxAge: 3600, override: undefined };
+ * @example cacheControlFor("/assets/app.3f9a1c2b.js", "text/javascript", opts) // IMMUTABLE
+ * @example cacheControlFor("/index.html", "text/html; charset=utf-8", opts)     // "no-cache"
+ * @example cacheControlFor("/logo.svg", "image/svg+xml", opts)  // "public, max-age=3600"
  */
 export function cacheControlFor(
   path: string,

@@ -1,6 +1,6 @@
 import type { Encoding } from "./types.ts";
 
-type Headers = Readonly<Record<string, string>>;
+type HeaderSet = Readonly<Record<string, string>>;
 
 // RFC 9110 §5.1 field-name = token; §5.5 field values must not contain CR, LF or NUL.
 const TOKEN = /^[!#$%&'*+.^_`|~0-9a-z-]+$/i;
@@ -21,7 +21,7 @@ const COMPUTED_ONLY = new Set(["content-length", "content-encoding", "transfer-e
 export function normalizeExtraHeaders(
   extra: Readonly<Record<string, string>>,
   onWarning: (message: string) => void,
-): Headers {
+): HeaderSet {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(extra)) {
     if (!TOKEN.test(name)) throw new Error(`invalid header name: ${JSON.stringify(name)}`);
@@ -50,7 +50,7 @@ export interface VariantFacts {
 }
 
 /** Adds the extras after the computed fields; Vary is merged, not replaced. */
-function withExtras(base: Record<string, string>, extra: Headers): Headers {
+function withExtras(base: Record<string, string>, extra: HeaderSet): HeaderSet {
   for (const [name, value] of Object.entries(extra)) {
     base[name] = name === "vary" && base.vary !== undefined ? `${base.vary}, ${value}` : value;
   }
@@ -63,7 +63,7 @@ function withExtras(base: Record<string, string>, extra: Headers): Headers {
  * @example okHeaders({ contentType: "text/css", encoding: "br", size: 120, ... }, {})
  *   // { "content-type": "text/css", "content-length": "120", "content-encoding": "br", etag, ... }
  */
-export function okHeaders(facts: VariantFacts, extra: Headers): Headers {
+export function okHeaders(facts: VariantFacts, extra: HeaderSet): HeaderSet {
   const headers: Record<string, string> = {
     "content-type": facts.contentType,
     "content-length": String(facts.size),
@@ -82,7 +82,7 @@ export function okHeaders(facts: VariantFacts, extra: Headers): Headers {
  * its stored response (ETag, Cache-Control, Vary), plus Last-Modified and the extras; no
  * representation metadata such as Content-Length or Content-Type.
  */
-export function notModifiedHeaders(facts: VariantFacts, extra: Headers): Headers {
+export function notModifiedHeaders(facts: VariantFacts, extra: HeaderSet): HeaderSet {
   const headers: Record<string, string> = {
     etag: facts.etag,
     "last-modified": facts.lastModified,

@@ -1,10 +1,19 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { chmod, mkdir, mkdtemp, realpath, rm, symlink, writeFile } from "node:fs/promises";
+import {
+  chmod,
+  mkdir,
+  mkdtemp,
+  readFile,
+  realpath,
+  rm,
+  symlink,
+  writeFile,
+} from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type ScanResult, scanDirectory } from "./scan.ts";
+import { READ_FLAGS, type ScanResult, scanDirectory } from "./scan.ts";
 
 const isRoot = process.getuid?.() === 0;
 let base: string;
@@ -124,6 +133,12 @@ describe("scanDirectory", () => {
       `skipped symlink loop: x/to-y/to-x -> ${join(dir, "x")}`,
       `skipped symlink loop: y/to-x/to-y -> ${join(dir, "y")}`,
     ]);
+  });
+
+  test("READ_FLAGS reads a real path but refuses a file swapped for a link or fifo", async () => {
+    expect(await readFile(join(root, "css/app.css"), { flag: READ_FLAGS })).toHaveLength(6);
+    await expect(readFile(join(root, "linked.css"), { flag: READ_FLAGS })).rejects.toThrow();
+    expect(await readFile(join(root, "pipe"), { flag: READ_FLAGS })).toHaveLength(0); // no hang
   });
 
   test("the root itself may be a symlink", async () => {

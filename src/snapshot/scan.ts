@@ -1,4 +1,4 @@
-import type { Dirent, Stats } from "node:fs";
+import { type Dirent, constants as fsConstants, type Stats } from "node:fs";
 import { readdir, readlink, realpath, stat } from "node:fs/promises";
 import { join, sep } from "node:path";
 
@@ -18,6 +18,13 @@ export interface ScanResult {
   /** One line per skipped entry, sorted: `skipped symlink outside root: a/link -> /etc`. */
   readonly warnings: readonly string[];
 }
+
+/**
+ * Flags for reading a `ScannedFile.absPath`. It is a real path, so its last component is never a
+ * link: NOFOLLOW makes a file swapped for a symlink since the scan fail instead of escaping the
+ * root, and NONBLOCK makes one swapped for a fifo read as empty instead of hanging the build.
+ */
+export const READ_FLAGS = fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK;
 
 /** Deeper than any real site; stops pathological trees of symlinks to sibling directories. */
 const MAX_DEPTH = 64;

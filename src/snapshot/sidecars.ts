@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { type Coding, decompress } from "./compress.ts";
-import type { ScannedFile } from "./scan.ts";
+import { READ_FLAGS, type ScannedFile } from "./scan.ts";
 
 /** File suffix of a precompressed sidecar -> its coding, as build tools name them. */
 const SUFFIXES: readonly (readonly [string, Coding])[] = [
@@ -32,7 +32,8 @@ function sidecarTarget(urlPath: string): readonly [string, Coding] | undefined {
  * lone `archive.tar.gz`) is an ordinary file. In a chain (`x`, `x.gz`, `x.gz.gz`) only the first
  * link is a sidecar, so `x.gz.gz` stays a file.
  *
- * @example splitSidecars([js, jsBr, logGz]) // { primaries: [js, logGz], sidecars: { "/x.js" => { br => jsBr } } }
+ * @example splitSidecars([js, jsBr, logGz])
+ *   // { primaries: [js, logGz], sidecars: Map { "/x.js" => Map { "br" => jsBr } } }
  */
 export function splitSidecars(files: readonly ScannedFile[]): SplitFiles {
   const byPath = new Set(files.map((f) => f.urlPath));
@@ -73,7 +74,7 @@ export async function readValidSidecar(
 ): Promise<SidecarCheck> {
   let bytes: Uint8Array;
   try {
-    bytes = await readFile(sidecar.absPath);
+    bytes = await readFile(sidecar.absPath, { flag: READ_FLAGS });
   } catch (error) {
     return { ok: false, reason: `cannot read: ${(error as NodeJS.ErrnoException).code ?? error}` };
   }
