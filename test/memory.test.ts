@@ -36,7 +36,9 @@ function download(port: number): Promise<number> {
 
 test(`a 7 MB file to ${CLIENTS} concurrent clients: RSS grows by far less than a copy per client`, async () => {
   const run = join(import.meta.dir, "..", "src", "cli", "run.ts");
-  const child = spawn(process.execPath, [run, site.root, "--port", "0"], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, [run, site.root, "--port", "0"], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   try {
     const port = await new Promise<number>((resolve) => {
       let out = "";
@@ -59,7 +61,9 @@ test(`a 7 MB file to ${CLIENTS} concurrent clients: RSS grows by far less than a
     }
     clearInterval(sampler);
     const growth = peak - idle;
-    console.log(`memory: idle ${(idle / 2 ** 20).toFixed(1)} MiB, peak ${(peak / 2 ** 20).toFixed(1)} MiB, growth per client ${(growth / CLIENTS / 2 ** 20).toFixed(2)} MiB`);
+    console.log(
+      `memory: idle ${(idle / 2 ** 20).toFixed(1)} MiB, peak ${(peak / 2 ** 20).toFixed(1)} MiB, growth per client ${(growth / CLIENTS / 2 ** 20).toFixed(2)} MiB`,
+    );
     // A copy per response would be 7 MiB per client in flight (448 MiB); sharing keeps it near zero.
     expect(growth / CLIENTS).toBeLessThan(2 * 2 ** 20);
   } finally {

@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { brotliDecompressSync, gunzipSync, zstdDecompressSync } from "node:zlib";
+import {
+  APP_JS,
+  createFixtureSite,
+  INDEX_HTML,
+  startTestServer,
+  type TestServer,
+} from "./support/fixture.ts";
 import { rawGet } from "./support/raw-http.ts";
-import { APP_JS, createFixtureSite, INDEX_HTML, startTestServer, type TestServer } from "./support/fixture.ts";
 
 let site: ReturnType<typeof createFixtureSite>;
 let t: TestServer;
@@ -22,13 +28,16 @@ const decoders = {
 } as const;
 
 describe("RFC 9110 §12.5.3 Accept-Encoding", () => {
-  test.each(["br", "gzip", "zstd"] as const)("%s alone selects that coding and decodes to the file", async (coding) => {
-    const res = await rawGet(t.port, "/assets/app.3f9a1c2b.js", { "accept-encoding": coding });
-    expect(res.status).toBe(200);
-    expect(res.headers.get("content-encoding")).toBe(coding);
-    expect(res.headers.get("content-length")).toBe(String(res.body.byteLength));
-    expect(new TextDecoder().decode(decoders[coding](res.body))).toBe(APP_JS);
-  });
+  test.each(["br", "gzip", "zstd"] as const)(
+    "%s alone selects that coding and decodes to the file",
+    async (coding) => {
+      const res = await rawGet(t.port, "/assets/app.3f9a1c2b.js", { "accept-encoding": coding });
+      expect(res.status).toBe(200);
+      expect(res.headers.get("content-encoding")).toBe(coding);
+      expect(res.headers.get("content-length")).toBe(String(res.body.byteLength));
+      expect(new TextDecoder().decode(decoders[coding](res.body))).toBe(APP_JS);
+    },
+  );
 
   test("no Accept-Encoding: identity, the file's exact bytes", async () => {
     const res = await rawGet(t.port, "/");
@@ -48,7 +57,9 @@ describe("RFC 9110 §12.5.3 Accept-Encoding", () => {
   });
 
   test("higher q-value wins", async () => {
-    const res = await rawGet(t.port, "/", { "accept-encoding": "br;q=0.2, zstd;q=0.9, gzip;q=0.5" });
+    const res = await rawGet(t.port, "/", {
+      "accept-encoding": "br;q=0.2, zstd;q=0.9, gzip;q=0.5",
+    });
     expect(res.headers.get("content-encoding")).toBe("zstd");
   });
 

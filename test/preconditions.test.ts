@@ -127,7 +127,9 @@ describe("RFC 9110 §14 Range", () => {
     const size = (await whole()).body.byteLength;
     const open = await rawGet(t.port, "/img/photo.png", { range: `bytes=${size - 5}-` });
     expect(open.headers.get("content-range")).toBe(`bytes ${size - 5}-${size - 1}/${size}`);
-    const clamped = await rawGet(t.port, "/img/photo.png", { range: `bytes=${size - 5}-${size + 1000}` });
+    const clamped = await rawGet(t.port, "/img/photo.png", {
+      range: `bytes=${size - 5}-${size + 1000}`,
+    });
     expect(clamped.body.byteLength).toBe(5);
   });
 
@@ -164,15 +166,24 @@ describe("RFC 9110 §14 Range", () => {
     const current = (await whole()).headers.get("etag") ?? "";
     const hit = await rawGet(t.port, "/img/photo.png", { range: "bytes=0-0", "if-range": current });
     expect(hit.status).toBe(206);
-    const miss = await rawGet(t.port, "/img/photo.png", { range: "bytes=0-0", "if-range": '"old"' });
+    const miss = await rawGet(t.port, "/img/photo.png", {
+      range: "bytes=0-0",
+      "if-range": '"old"',
+    });
     expect(miss.status).toBe(200);
-    const weak = await rawGet(t.port, "/img/photo.png", { range: "bytes=0-0", "if-range": `W/${current}` });
+    const weak = await rawGet(t.port, "/img/photo.png", {
+      range: "bytes=0-0",
+      "if-range": `W/${current}`,
+    });
     expect(weak.status).toBe(200);
   });
 
   test("the range applies to the coded representation (Content-Encoding kept)", async () => {
     const br = await rawGet(t.port, "/css/site.css", { "accept-encoding": "br" });
-    const res = await rawGet(t.port, "/css/site.css", { "accept-encoding": "br", range: "bytes=0-9" });
+    const res = await rawGet(t.port, "/css/site.css", {
+      "accept-encoding": "br",
+      range: "bytes=0-9",
+    });
     expect(res.status).toBe(206);
     expect(res.headers.get("content-encoding")).toBe("br");
     expect(res.headers.get("content-range")).toBe(`bytes 0-9/${br.body.byteLength}`);

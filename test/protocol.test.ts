@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createFixtureSite, INDEX_HTML, startTestServer, type TestServer } from "./support/fixture.ts";
+import {
+  createFixtureSite,
+  INDEX_HTML,
+  startTestServer,
+  type TestServer,
+} from "./support/fixture.ts";
 import { parseResponses, rawGet, rawRequest } from "./support/raw-http.ts";
 
 let site: ReturnType<typeof createFixtureSite>;

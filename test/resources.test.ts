@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createFixtureSite, INDEX_HTML, startTestServer, type TestServer } from "./support/fixture.ts";
+import {
+  createFixtureSite,
+  INDEX_HTML,
+  startTestServer,
+  type TestServer,
+} from "./support/fixture.ts";
 import { rawGet } from "./support/raw-http.ts";
 
 let site: ReturnType<typeof createFixtureSite>;
@@ -149,7 +154,9 @@ describe("RFC 9110 §9 methods", () => {
   test("--header values are on 200, 304, 404 and 405", async () => {
     const ok = await rawGet(t.port, "/css/site.css");
     expect(ok.headers.get("x-frame-options")).toBe("DENY");
-    const nm = await rawGet(t.port, "/css/site.css", { "if-none-match": ok.headers.get("etag") ?? "" });
+    const nm = await rawGet(t.port, "/css/site.css", {
+      "if-none-match": ok.headers.get("etag") ?? "",
+    });
     expect(nm.status).toBe(304);
     expect(nm.headers.get("x-frame-options")).toBe("DENY");
   });

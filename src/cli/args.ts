@@ -140,7 +140,8 @@ function toOptions(root: string, values: ReturnType<typeof parseRaw>["values"]):
     cacheControl,
     headers,
     maxRanges: parseInteger("--max-ranges", values["max-ranges"], 1, 1000),
-    shutdownTimeoutMs: parseInteger("--shutdown-timeout", values["shutdown-timeout"], 0, 86400) * 1000,
+    shutdownTimeoutMs:
+      parseInteger("--shutdown-timeout", values["shutdown-timeout"], 0, 86400) * 1000,
   };
 }
 

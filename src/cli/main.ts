@@ -1,5 +1,5 @@
-import { buildSnapshot } from "../snapshot/build.ts";
 import { startServer } from "../server/serve.ts";
+import { buildSnapshot } from "../snapshot/build.ts";
 import { type CliOptions, parseCommandLine, USAGE } from "./args.ts";
 import { formatSummary } from "./summary.ts";
 
@@ -31,6 +31,7 @@ async function serve(options: CliOptions): Promise<number> {
       maxAge: options.maxAge,
       cacheControl: options.cacheControl,
       extraHeaders: options.headers,
+      compressionLevel: "max",
       onWarning: warn,
     });
   } catch (error) {
