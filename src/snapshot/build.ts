@@ -52,7 +52,7 @@ const printWarning = (message: string): void => console.warn(`warning: ${message
 export async function buildSnapshot(root: string, options: BuildOptions): Promise<Snapshot> {
   const started = performance.now();
   const warn = options.onWarning ?? printWarning;
-  const extraHeaders = normalizeExtraHeaders(options.extraHeaders, warn);
+  const extraHeaders = normalizeExtraHeaders(options.extraHeaders);
   const scan = await scanDirectory(root);
   for (const message of scan.warnings) warn(message);
   const { primaries, sidecars } = splitSidecars(scan.files);

@@ -18,32 +18,22 @@ const facts: VariantFacts = {
 
 describe("normalizeExtraHeaders", () => {
   test("lower-cases names, trims values and freezes", () => {
-    const out = normalizeExtraHeaders({ "X-Frame-Options": " DENY " }, () => {});
+    const out = normalizeExtraHeaders({ "X-Frame-Options": " DENY " });
     expect(out).toEqual({ "x-frame-options": "DENY" });
     expect(Object.isFrozen(out)).toBe(true);
   });
 
-  test("drops headers memserve computes, with a warning", () => {
-    const seen: string[] = [];
-    const out = normalizeExtraHeaders(
-      {
-        "Content-Length": "1",
-        "content-encoding": "gzip",
-        "Transfer-Encoding": "chunked",
-        ETag: "x",
-      },
-      (m) => seen.push(m),
-    );
-    expect(out).toEqual({});
-    expect(seen).toHaveLength(4);
-    expect(seen[0]).toBe("ignored extra header content-length: memserve computes it per file");
+  test("refuses headers memserve computes per response", () => {
+    for (const name of ["Content-Length", "content-encoding", "Transfer-Encoding", "ETag"]) {
+      expect(() => normalizeExtraHeaders({ [name]: "1" })).toThrow(/cannot be set/);
+    }
   });
 
   test("rejects names that are not tokens and values that would split the header", () => {
-    expect(() => normalizeExtraHeaders({ "": "x" }, () => {})).toThrow("invalid header name");
-    expect(() => normalizeExtraHeaders({ "a:b": "x" }, () => {})).toThrow("invalid header name");
-    expect(() => normalizeExtraHeaders({ ok: "a\nb" }, () => {})).toThrow("invalid value");
-    expect(() => normalizeExtraHeaders({ ok: "a\0b" }, () => {})).toThrow("invalid value");
+    expect(() => normalizeExtraHeaders({ "": "x" })).toThrow("invalid header name");
+    expect(() => normalizeExtraHeaders({ "a:b": "x" })).toThrow("invalid header name");
+    expect(() => normalizeExtraHeaders({ ok: "a\nb" })).toThrow("invalid value");
+    expect(() => normalizeExtraHeaders({ ok: "a\0b" })).toThrow("invalid value");
   });
 });
 

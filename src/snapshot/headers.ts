@@ -2,36 +2,54 @@ import type { Encoding } from "./types.ts";
 
 type HeaderSet = Readonly<Record<string, string>>;
 
-// RFC 9110 §5.1 field-name = token; §5.5 field values must not contain CR, LF or NUL.
+// RFC 9110 §5.1 field-name = token; §5.5 field values are visible characters, spaces and tabs.
 const TOKEN = /^[!#$%&'*+.^_`|~0-9a-z-]+$/i;
-const BAD_VALUE = /[\r\n\0]/;
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 /**
- * Names an extra header may not set: they describe the bytes of each variant, and a wrong one
- * corrupts framing (Content-Length), decoding (Content-Encoding) or caches (ETag).
+ * Names an extra header may not set: memserve computes them per response, and a wrong one corrupts
+ * framing (Content-Length), decoding (Content-Encoding), caches (ETag) or redirects (Location).
+ * Vary is allowed: it is merged with the computed `accept-encoding`.
  */
-const COMPUTED_ONLY = new Set(["content-length", "content-encoding", "transfer-encoding", "etag"]);
+const COMPUTED_ONLY = new Set([
+  "content-length",
+  "content-type",
+  "content-encoding",
+  "content-range",
+  "transfer-encoding",
+  "connection",
+  "etag",
+  "last-modified",
+  "date",
+  "accept-ranges",
+  "location",
+]);
 
 /**
- * Validates and lower-cases the configured extra headers once. Throws on a name or value that
- * would make every response fail; drops (with a warning) those that must stay computed.
+ * Throws a message fit for a user when `name: value` cannot be added to every response.
  *
- * @example normalizeExtraHeaders({ "X-Frame-Options": "DENY" }, warn) // { "x-frame-options": "DENY" }
+ * @example checkExtraHeader("X-Frame-Options", "DENY") // ok
+ * @example checkExtraHeader("Content-Length", "5") // throws "content-length cannot be set …"
  */
-export function normalizeExtraHeaders(
-  extra: Readonly<Record<string, string>>,
-  onWarning: (message: string) => void,
-): HeaderSet {
+export function checkExtraHeader(name: string, value: string): void {
+  if (!TOKEN.test(name)) throw new Error(`invalid header name: ${JSON.stringify(name)}`);
+  if (!FIELD_VALUE.test(value)) throw new Error(`invalid value for header ${name}`);
+  const lower = name.toLowerCase();
+  if (COMPUTED_ONLY.has(lower)) {
+    throw new Error(`${lower} cannot be set: memserve computes it per response`);
+  }
+}
+
+/**
+ * Validates (see `checkExtraHeader`), lower-cases and trims the configured extra headers once.
+ *
+ * @example normalizeExtraHeaders({ "X-Frame-Options": " DENY " }) // { "x-frame-options": "DENY" }
+ */
+export function normalizeExtraHeaders(extra: Readonly<Record<string, string>>): HeaderSet {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(extra)) {
-    if (!TOKEN.test(name)) throw new Error(`invalid header name: ${JSON.stringify(name)}`);
-    if (BAD_VALUE.test(value)) throw new Error(`invalid value for header ${name}`);
-    const lower = name.toLowerCase();
-    if (COMPUTED_ONLY.has(lower)) {
-      onWarning(`ignored extra header ${lower}: memserve computes it per file`);
-      continue;
-    }
-    out[lower] = value.trim();
+    checkExtraHeader(name, value);
+    out[name.toLowerCase()] = value.trim();
   }
   return Object.freeze(out);
 }
