@@ -255,19 +255,13 @@ describe("buildSnapshot options", () => {
     }
   });
 
-  test("extra headers that memserve computes are dropped with a warning", async () => {
-    const seen: string[] = [];
-    const s = await buildSnapshot(join(root, "img"), {
-      ...options,
-      extraHeaders: { "Content-Length": "1", ETag: '"x"', "Access-Control-Allow-Origin": "*" },
-      onWarning: (m) => seen.push(m),
-    });
+  test("extra headers that memserve computes are a startup error", async () => {
+    const build = (extraHeaders: Record<string, string>) =>
+      buildSnapshot(join(root, "img"), { ...options, extraHeaders });
+    await expect(build({ "Content-Length": "1" })).rejects.toThrow(/content-length cannot be set/);
+    await expect(build({ ETag: '"x"' })).rejects.toThrow(/etag cannot be set/);
+    const s = await build({ "Access-Control-Allow-Origin": "*" });
     expect(s.extraHeaders).toEqual({ "access-control-allow-origin": "*" });
-    expect(asset("/img/logo.png").identity.headers["content-length"]).toBe("3000");
-    expect(seen).toEqual([
-      "ignored extra header content-length: memserve computes it per file",
-      "ignored extra header etag: memserve computes it per file",
-    ]);
   });
 
   test("malformed extra headers are a startup error", async () => {
