@@ -1,5 +1,5 @@
 import type { Server } from "bun";
-import { createStatusResponse, type HandlerOptions, handleRequest } from "../http/handler.ts";
+import { type HandlerOptions, handleRequest } from "../http/handler.ts";
 import type { Snapshot } from "../snapshot/types.ts";
 
 export interface ServerOptions {
@@ -38,7 +38,8 @@ export function startServer(snapshot: Snapshot, options: ServerOptions): Running
     },
     error(error) {
       options.onError?.(error);
-      return createStatusResponse(current, 500, "GET");
+      const headers = { ...current.extraHeaders, "content-type": "text/plain; charset=utf-8" };
+      return new Response("500 Internal Server Error\n", { status: 500, headers });
     },
   });
   const port = server.port ?? options.port;

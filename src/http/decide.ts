@@ -1,0 +1,213 @@
+import type { Asset, Snapshot, Variant } from "../snapshot/types.ts";
+import { evaluatePreconditions, ifRangeMatches } from "./conditional.ts";
+import { chooseVariant } from "./negotiate.ts";
+import { encodePath, parsePath } from "./path.ts";
+import { type ByteRange, parseRange } from "./range.ts";
+
+export type HeaderSet = Readonly<Record<string, string>>;
+
+/** Read access to request header fields by lower-case name; Web `Headers` fits. */
+export interface HeaderReader {
+  get(name: string): string | null;
+}
+
+export interface HandlerOptions {
+  /** Serve `/index.html` for unknown paths whose last segment has no extension (single-page apps). */
+  readonly spa: boolean;
+  /** A Range header with more ranges than this (after coalescing) is ignored: the whole body is sent. */
+  readonly maxRanges: number;
+  /** Answer CORS preflights (the CLI also adds Access-Control-Allow-Origin to every response). */
+  readonly cors: boolean;
+}
+
+export const DEFAULT_HANDLER_OPTIONS: HandlerOptions = { spa: false, maxRanges: 16, cors: false };
+
+/** Methods a static snapshot supports (RFC 9110 §9.3); everything else is 405 with this Allow. */
+export const ALLOW = "GET, HEAD, OPTIONS";
+
+/**
+ * What to answer, independent of the transport: the fetch adapter turns it into a `Response`, the
+ * raw HTTP/1.1 engine into bytes it mostly prepared at load time.
+ */
+export type Outcome =
+  /** A variant's whole body: 200, or 404 with the root 404.html. */
+  | {
+      readonly kind: "full";
+      readonly status: 200 | 404;
+      readonly variant: Variant;
+      readonly headers: HeaderSet;
+    }
+  | { readonly kind: "not-modified"; readonly variant: Variant }
+  /** 206: one range, or several as multipart/byteranges. */
+  | {
+      readonly kind: "partial";
+      readonly variant: Variant;
+      readonly asset: Asset;
+      readonly ranges: readonly ByteRange[];
+    }
+  /** Errors (short text body), redirects and OPTIONS (no body). */
+  | {
+      readonly kind: "status";
+      readonly status: number;
+      readonly headers: HeaderSet;
+      readonly text: string;
+    };
+
+const REASONS: Readonly<Record<number, string>> = {
+  400: "Bad Request",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  412: "Precondition Failed",
+  416: "Range Not Satisfiable",
+  500: "Internal Server Error",
+};
+
+/**
+ * Decides the answer to one request from the snapshot, in the order of RFC 9110: method -> target
+ * path -> selected representation (content coding) -> preconditions (§13.2.2) -> range (§14).
+ * `target` is the origin-form request target as sent (`/a%20b.html?x=1`). Pure: no clock, no IO.
+ */
+export function decide(
+  snapshot: Snapshot,
+  method: string,
+  target: string,
+  headers: HeaderReader,
+  options: HandlerOptions,
+): Outcome {
+  if (method !== "GET" && method !== "HEAD") return answerOtherMethod(snapshot, method, options);
+
+  const parsed = parsePath(target);
+  if (!parsed.ok) return statusOutcome(snapshot, 400);
+
+  const path = parsed.path;
+  const asset = findAsset(snapshot, path, options.spa);
+  if (asset === undefined) return redirectOrNotFound(snapshot, path, target, headers);
+
+  const variant = chooseVariant(asset.variants, headers.get("accept-encoding"));
+  const precondition = evaluatePreconditions(
+    {
+      ifMatch: headers.get("if-match"),
+      ifNoneMatch: headers.get("if-none-match"),
+      ifModifiedSince: headers.get("if-modified-since"),
+      ifUnmodifiedSince: headers.get("if-unmodified-since"),
+    },
+    variant.etag,
+    asset.lastModified,
+    method,
+  );
+  if (precondition === "not-modified") return { kind: "not-modified", variant };
+  if (precondition === "precondition-failed") return statusOutcome(snapshot, 412);
+
+  // RFC 9110 §14.2: GET is the only method for which range handling is defined; HEAD ignores Range.
+  const range = method === "GET" ? headers.get("range") : null;
+  if (range !== null) return decideRange(snapshot, asset, variant, range, headers, options);
+  return { kind: "full", status: 200, variant, headers: variant.headers };
+}
+
+const PREFLIGHT_HEADERS = {
+  "access-control-allow-methods": ALLOW,
+  "access-control-allow-headers":
+    "Range, If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since, If-Range",
+  "access-control-max-age": "86400",
+};
+
+function answerOtherMethod(snapshot: Snapshot, method: string, options: HandlerOptions): Outcome {
+  const headers = { ...snapshot.extraHeaders, allow: ALLOW };
+  // RFC 9110 §9.3.7: OPTIONS describes the communication options; no content is needed. With CORS
+  // on it also answers preflights (Fetch standard §3.2.2) for the conditional and range headers.
+  if (method === "OPTIONS") {
+    const all = options.cors ? { ...headers, ...PREFLIGHT_HEADERS } : headers;
+    return { kind: "status", status: 204, headers: all, text: "" };
+  }
+  return statusOutcome(snapshot, 405, headers);
+}
+
+/** `/dir/` serves `dir/index.html`; with --spa, extension-less unknown paths serve `/index.html`. */
+function findAsset(snapshot: Snapshot, path: string, spa: boolean): Asset | undefined {
+  const assets = snapshot.assets;
+  const direct = assets.get(path.endsWith("/") ? `${path}index.html` : path);
+  if (direct !== undefined || !spa) return direct;
+  const lastSegment = path.slice(path.lastIndexOf("/") + 1);
+  if (lastSegment.includes(".") || assets.has(`${path}/index.html`)) return undefined;
+  return assets.get("/index.html");
+}
+
+/**
+ * `/dir` (a directory with an index) redirects to `dir/` with a relative Location (`./dir/?query`),
+ * which can never be read as another origin (`//evil.com`). Anything else is 404.
+ */
+function redirectOrNotFound(
+  snapshot: Snapshot,
+  path: string,
+  target: string,
+  headers: HeaderReader,
+): Outcome {
+  const lastSegment = path.slice(path.lastIndexOf("/") + 1);
+  if (lastSegment !== "" && snapshot.assets.has(`${path}/index.html`)) {
+    const queryStart = target.indexOf("?");
+    const query = queryStart === -1 ? "" : target.slice(queryStart);
+    const location = `./${encodePath(lastSegment)}/${query}`;
+    return {
+      kind: "status",
+      status: 301,
+      headers: { ...snapshot.extraHeaders, location },
+      text: "",
+    };
+  }
+  const page = snapshot.notFoundPage;
+  if (page === undefined) return statusOutcome(snapshot, 404);
+  const variant = chooseVariant(page.variants, headers.get("accept-encoding"));
+  return { kind: "full", status: 404, variant, headers: notFoundHeadersOf(variant) };
+}
+
+const notFoundHeaders = new WeakMap<Variant, HeaderSet>();
+
+/** The 404 page's headers without validators: they describe the page's file, not the missing URL. */
+function notFoundHeadersOf(variant: Variant): HeaderSet {
+  let headers = notFoundHeaders.get(variant);
+  if (headers === undefined) {
+    const { etag, "last-modified": _, "accept-ranges": __, ...rest } = variant.headers;
+    headers = Object.freeze({ ...rest, "cache-control": "no-cache" });
+    notFoundHeaders.set(variant, headers);
+  }
+  return headers;
+}
+
+function decideRange(
+  snapshot: Snapshot,
+  asset: Asset,
+  variant: Variant,
+  rangeHeader: string,
+  headers: HeaderReader,
+  options: HandlerOptions,
+): Outcome {
+  const full: Outcome = { kind: "full", status: 200, variant, headers: variant.headers };
+  // RFC 9110 §13.1.5: a Range whose If-Range validator does not match is ignored; send it all.
+  const ifRange = headers.get("if-range");
+  if (ifRange !== null && !ifRangeMatches(ifRange, variant.etag, asset.lastModified)) return full;
+  const result = parseRange(rangeHeader, variant.size, options.maxRanges);
+  if (result.kind === "none") return full;
+  if (result.kind === "unsatisfiable") {
+    // RFC 9110 §15.5.17: a 416 names the current length of the selected representation.
+    return statusOutcome(snapshot, 416, {
+      ...snapshot.extraHeaders,
+      "content-range": `bytes */${variant.size}`,
+    });
+  }
+  return { kind: "partial", variant, asset, ranges: result.ranges };
+}
+
+/** A short plain-text answer (`404 Not Found\n`) with the configured extra headers. */
+export function statusOutcome(
+  snapshot: Snapshot,
+  status: number,
+  headers: HeaderSet = snapshot.extraHeaders,
+): Outcome {
+  const text = `${status} ${REASONS[status] ?? ""}\n`;
+  return {
+    kind: "status",
+    status,
+    headers: { ...headers, "content-type": "text/plain; charset=utf-8" },
+    text,
+  };
+}
