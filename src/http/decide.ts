@@ -3,6 +3,7 @@ import { evaluatePreconditions, ifRangeMatches } from "./conditional.ts";
 import { chooseVariant } from "./negotiate.ts";
 import { encodePath, parsePath } from "./path.ts";
 import { type ByteRange, parseRange } from "./range.ts";
+import { REASONS } from "./reasons.ts";
 
 export type HeaderSet = Readonly<Record<string, string>>;
 
@@ -52,15 +53,6 @@ export type Outcome =
       readonly headers: HeaderSet;
       readonly text: string;
     };
-
-const REASONS: Readonly<Record<number, string>> = {
-  400: "Bad Request",
-  404: "Not Found",
-  405: "Method Not Allowed",
-  412: "Precondition Failed",
-  416: "Range Not Satisfiable",
-  500: "Internal Server Error",
-};
 
 /**
  * Decides the answer to one request from the snapshot, in the order of RFC 9110: method -> target

@@ -64,20 +64,29 @@ export function contentRange(range: ByteRange, size: number): string {
 
 const encoder = new TextEncoder();
 
+export interface Multipart<T> {
+  /** Part heads and the stored bytes' slices, in order; the slices share the stored bytes. */
+  readonly chunks: readonly T[];
+  /** The exact byte count, for Content-Length. */
+  readonly length: number;
+  /** `multipart/byteranges; boundary=…` */
+  readonly contentType: string;
+}
+
 /**
- * Builds a multipart/byteranges body (RFC 9110 §14.6) whose parts are slices of `body`, so the stored
- * bytes are shared, never copied. `length` is the exact byte count for Content-Length.
- * `blob("0123456789"), [{0,1},{8,9}], "text/plain", 10, "B"` -> body
- * `--B\r\nContent-Type: text/plain\r\nContent-Range: bytes 0-1/10\r\n\r\n01\r\n--B\r\n...89\r\n--B--\r\n`.
+ * Lays out a multipart/byteranges body (RFC 9110 §14.6) as part heads interleaved with slices taken
+ * by `slice` (Blob.slice or Uint8Array.subarray: views, never copies).
+ * `"0123456789", [{0,1},{8,9}], "text/plain", 10, "B"` -> `--B\r\nContent-Type: text/plain\r\n
+ * Content-Range: bytes 0-1/10\r\n\r\n01\r\n--B\r\n…89\r\n--B--\r\n`.
  */
-export function createMultipartBody(
-  body: Blob,
+export function layoutMultipart<T extends Blob | Uint8Array>(
+  slice: (start: number, endExclusive: number) => T,
   ranges: readonly ByteRange[],
   contentType: string,
   size: number,
   boundary: string,
-): { readonly body: Blob; readonly length: number; readonly contentType: string } {
-  const parts: (Uint8Array | Blob)[] = [];
+): Multipart<T | Uint8Array> {
+  const chunks: (T | Uint8Array)[] = [];
   let length = 0;
   for (let i = 0; i < ranges.length; i++) {
     const range = ranges[i] as ByteRange;
@@ -87,16 +96,27 @@ export function createMultipartBody(
         `Content-Type: ${contentType}\r\n` +
         `Content-Range: ${contentRange(range, size)}\r\n\r\n`,
     );
-    const slice = body.slice(range.start, range.end + 1);
-    parts.push(head, slice);
-    length += head.byteLength + slice.size;
+    chunks.push(head, slice(range.start, range.end + 1));
+    length += head.byteLength + range.end + 1 - range.start;
   }
   const tail = encoder.encode(`\r\n--${boundary}--\r\n`);
-  parts.push(tail);
+  chunks.push(tail);
   length += tail.byteLength;
+  return { chunks, length, contentType: `multipart/byteranges; boundary=${boundary}` };
+}
+
+/** The multipart body as one Blob whose parts share `body`'s store (for the fetch adapter). */
+export function createMultipartBody(
+  body: Blob,
+  ranges: readonly ByteRange[],
+  contentType: string,
+  size: number,
+  boundary: string,
+): { readonly body: Blob; readonly length: number; readonly contentType: string } {
+  const layout = layoutMultipart((a, b) => body.slice(a, b), ranges, contentType, size, boundary);
   return {
-    body: new Blob(parts),
-    length,
-    contentType: `multipart/byteranges; boundary=${boundary}`,
+    body: new Blob([...layout.chunks]),
+    length: layout.length,
+    contentType: layout.contentType,
   };
 }

@@ -1,12 +1,24 @@
 import type { Server } from "bun";
-import { type HandlerOptions, handleRequest } from "../http/handler.ts";
+import type { HandlerOptions } from "../http/decide.ts";
+import { handleRequest } from "../http/handler.ts";
 import type { Snapshot } from "../snapshot/types.ts";
+import { Http1Engine } from "./engine.ts";
+import { DEFAULT_HEAD_LIMITS, type HeadLimits } from "./http1-parse.ts";
 
 export interface ServerOptions {
   readonly port: number;
   readonly host: string;
   readonly handler: HandlerOptions;
-  /** Called when a request handler throws (a bug): the client gets a 500, the server goes on. */
+  /**
+   * `http1` (default): memserve's own HTTP/1.1 engine on Bun.listen, the fast path. `fetch`: the
+   * same decisions behind `Bun.serve`, as an app embedding `handleRequest` would run them.
+   */
+  readonly engine?: "http1" | "fetch";
+  readonly limits?: HeadLimits;
+  readonly headerTimeoutMs?: number;
+  readonly idleTimeoutS?: number;
+  readonly reusePort?: boolean;
+  /** Called when answering throws (a bug): the client gets a 500, the server goes on. */
   readonly onError?: (error: Error) => void;
 }
 
@@ -16,21 +28,47 @@ export interface RunningServer {
   readonly port: number;
   /** Atomically serve a new snapshot; requests already running finish on the one they started with. */
   replaceSnapshot(next: Snapshot): void;
-  /**
-   * Stop accepting, let in-flight responses finish for up to `timeoutMs`, then close what is left.
-   * Resolves when the listener is closed.
-   */
+  /** Stop accepting, let in-flight responses finish for up to `timeoutMs`, then close what is left. */
   stop(timeoutMs: number): Promise<void>;
 }
 
-/** Starts a Bun server answering every request from `snapshot` through the pure handler. */
+/** Starts serving `snapshot` on `host:port` (port 0 picks a free one). Throws if it cannot listen. */
 export function startServer(snapshot: Snapshot, options: ServerOptions): RunningServer {
+  const server =
+    options.engine === "fetch"
+      ? startFetchServer(snapshot, options)
+      : startEngine(snapshot, options);
+  const host = options.host.includes(":") ? `[${options.host}]` : options.host;
+  return { ...server, url: `http://${host}:${server.port}` };
+}
+
+function startEngine(snapshot: Snapshot, options: ServerOptions): Omit<RunningServer, "url"> {
+  const engine = new Http1Engine(snapshot, {
+    port: options.port,
+    host: options.host,
+    handler: options.handler,
+    limits: options.limits ?? DEFAULT_HEAD_LIMITS,
+    headerTimeoutMs: options.headerTimeoutMs ?? 10_000,
+    idleTimeoutS: options.idleTimeoutS ?? 30,
+    reusePort: options.reusePort ?? false,
+    ...(options.onError ? { onError: options.onError } : {}),
+  });
+  return {
+    port: engine.port,
+    replaceSnapshot: (next) => engine.replaceSnapshot(next),
+    stop: (timeoutMs) => engine.stop(timeoutMs),
+  };
+}
+
+function startFetchServer(snapshot: Snapshot, options: ServerOptions): Omit<RunningServer, "url"> {
   let current = snapshot;
   const handlerOptions = options.handler;
   const server: Server<undefined> = Bun.serve({
     port: options.port,
     hostname: options.host,
+    reusePort: options.reusePort ?? false,
     development: false,
+    idleTimeout: options.idleTimeoutS ?? 30,
     // A static server takes no request content; anything larger than this is refused with 413.
     maxRequestBodySize: 64 * 1024,
     fetch(request) {
@@ -42,21 +80,20 @@ export function startServer(snapshot: Snapshot, options: ServerOptions): Running
       return new Response("500 Internal Server Error\n", { status: 500, headers });
     },
   });
-  const port = server.port ?? options.port;
-  const host = options.host.includes(":") ? `[${options.host}]` : options.host;
   return {
-    url: `http://${host}:${port}`,
-    port,
+    port: server.port ?? options.port,
     replaceSnapshot(next) {
       current = next;
     },
     async stop(timeoutMs) {
-      const graceful = server.stop(false);
       let timer: ReturnType<typeof setTimeout> | undefined;
       const deadline = new Promise<"timeout">((resolve) => {
         timer = setTimeout(() => resolve("timeout"), timeoutMs);
       });
-      const outcome = await Promise.race([graceful.then(() => "done" as const), deadline]);
+      const outcome = await Promise.race([
+        server.stop(false).then(() => "done" as const),
+        deadline,
+      ]);
       clearTimeout(timer);
       if (outcome === "timeout") await server.stop(true);
     },

@@ -49,10 +49,17 @@ export function createAsset(input: AssetInput): Asset {
       cacheControl: input.cacheControl,
       varies,
     };
+    const bytes = e.bytes;
+    let blob: Blob | undefined;
     return Object.freeze({
       encoding: e.encoding,
-      // Created once: every response shares this store instead of copying bytes (design.md).
-      body: new Blob([e.bytes]),
+      bytes,
+      // Only the fetch adapter needs a Blob (creating one copies the bytes once): built on first
+      // use, then every response shares its store.
+      get body() {
+        blob ??= new Blob([bytes]);
+        return blob;
+      },
       size: e.bytes.length,
       etag,
       headers: okHeaders(facts, input.extraHeaders),

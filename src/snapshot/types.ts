@@ -9,7 +9,12 @@ export const ENCODINGS: readonly Encoding[] = ["br", "zstd", "gzip", "identity"]
  */
 export interface Variant {
   readonly encoding: Encoding;
-  /** Created once at load time; never copied per request (design.md: a Blob per variant). */
+  /** The stored bytes; the HTTP/1.1 engine sends from them by offset, never copying. */
+  readonly bytes: Uint8Array;
+  /**
+   * The same bytes as a Blob for the fetch adapter, created on first use and then shared by every
+   * response (design.md: a Blob per variant; `new Response(uint8array)` would copy per request).
+   */
   readonly body: Blob;
   readonly size: number;
   /** Strong entity tag including quotes, different per encoding: `"3f9a1c2b0d4e5f60-br"`. */

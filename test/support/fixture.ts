@@ -63,12 +63,17 @@ export interface TestServer {
   readonly port: number;
 }
 
+/** Both transports run the same suites: memserve's HTTP/1.1 engine and the fetch adapter. */
+export const ENGINES = ["http1", "fetch"] as const;
+export type Engine = (typeof ENGINES)[number];
+
 /** Builds the snapshot and serves it on a free loopback port. */
 export async function startTestServer(
   root: string,
-  handler: Partial<HandlerOptions> = {},
+  serve: Partial<HandlerOptions> & { readonly engine?: Engine } = {},
   build: Partial<BuildOptions> = {},
 ): Promise<TestServer> {
+  const { engine = "http1", ...handler } = serve;
   const snapshot = await buildSnapshot(root, {
     maxAge: 3600,
     cacheControl: undefined,
@@ -79,6 +84,7 @@ export async function startTestServer(
   const server = startServer(snapshot, {
     port: 0,
     host: "127.0.0.1",
+    engine,
     handler: { ...DEFAULT_HANDLER_OPTIONS, ...handler },
   });
   return { server, snapshot, url: server.url, port: server.port };

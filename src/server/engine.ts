@@ -1,0 +1,330 @@
+import type { Socket, TCPSocketListener, TCPSocketListenOptions } from "bun";
+import { decide, type HandlerOptions, type Outcome, statusOutcome } from "../http/decide.ts";
+import { contentRange, layoutMultipart } from "../http/range.ts";
+import type { Snapshot } from "../snapshot/types.ts";
+import { type HeadLimits, parseRequestHead, type RequestHead } from "./http1-parse.ts";
+import { refreshDate, serializeHead, wireOf } from "./wire.ts";
+
+export interface EngineOptions {
+  readonly port: number;
+  readonly host: string;
+  readonly handler: HandlerOptions;
+  readonly limits: HeadLimits;
+  /** A request head must arrive within this (slowloris); then 408 and close. */
+  readonly headerTimeoutMs: number;
+  /** A connection with nothing to read or write for this long is closed. */
+  readonly idleTimeoutS: number;
+  /** Set `SO_REUSEPORT` so a new process can take over the port (zero-downtime restart). */
+  readonly reusePort: boolean;
+  readonly onError?: (error: Error) => void;
+}
+
+/** Per-connection state. */
+interface Connection {
+  /** Bytes received and not yet parsed: a partial head, or pipelined requests waiting their turn. */
+  input: Buffer | null;
+  /** Output the kernel has not taken yet, in order; views into shared buffers, never copies. */
+  readonly queue: Uint8Array[];
+  /** When the head being received started (0: none), for the header-read timeout. */
+  headStartedAt: number;
+  /** Close once the queue is flushed. */
+  closing: boolean;
+}
+
+type Sock = Socket<Connection>;
+
+/** Pipelined input beyond this while responses wait for the client to read them ends the connection. */
+const MAX_BUFFERED_INPUT = 64 * 1024;
+
+const BOUNDARY = `memserve-${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`;
+
+/**
+ * The HTTP/1.1 engine on `Bun.listen`: parses request heads itself and writes responses whose heads
+ * (and small bodies) were serialized once per variant. `write` returns what the kernel took and
+ * buffers nothing, so the rest is queued as views and sent on `drain`: bodies are never copied.
+ */
+export class Http1Engine {
+  private snapshot: Snapshot;
+  private readonly listener: TCPSocketListener<Connection>;
+  private readonly sockets = new Set<Sock>();
+  private draining = false;
+
+  constructor(
+    snapshot: Snapshot,
+    private readonly options: EngineOptions,
+  ) {
+    this.snapshot = snapshot;
+    // `reusePort` works at runtime (SO_REUSEPORT, as in Bun.serve) but is missing from the
+    // TCPSocketListenOptions type of Bun 1.4.5, so the options are typed with it added.
+    const listenOptions: TCPSocketListenOptions<Connection> & { reusePort: boolean } = {
+      hostname: options.host,
+      port: options.port,
+      reusePort: options.reusePort,
+      socket: {
+        open: (socket) => this.onOpen(socket),
+        data: (socket, chunk) => this.onData(socket, chunk),
+        drain: (socket) => this.onDrain(socket),
+        close: (socket) => {
+          this.sockets.delete(socket);
+        },
+        error: (socket, error) => {
+          this.sockets.delete(socket);
+          options.onError?.(error);
+        },
+        timeout: (socket) => socket.terminate(),
+      },
+    };
+    this.listener = Bun.listen<Connection>(listenOptions);
+  }
+
+  get port(): number {
+    return this.listener.port;
+  }
+
+  replaceSnapshot(next: Snapshot): void {
+    this.snapshot = next;
+  }
+
+  /** Open connections (for tests and metrics). */
+  get connections(): number {
+    return this.sockets.size;
+  }
+
+  /**
+   * Stops accepting; idle connections close now, busy ones after their current response; whatever
+   * is left after `timeoutMs` is cut.
+   */
+  async stop(timeoutMs: number): Promise<void> {
+    this.draining = true;
+    this.listener.stop(false);
+    for (const socket of this.sockets) {
+      const conn = socket.data;
+      if (conn.queue.length === 0) socket.end();
+      else conn.closing = true;
+    }
+    const deadline = Date.now() + timeoutMs;
+    while (this.sockets.size > 0 && Date.now() < deadline) await Bun.sleep(20);
+    for (const socket of this.sockets) socket.terminate();
+    this.listener.stop(true);
+  }
+
+  private onOpen(socket: Sock): void {
+    socket.data = { input: null, queue: [], headStartedAt: 0, closing: false };
+    socket.timeout(this.options.idleTimeoutS);
+    this.sockets.add(socket);
+    if (this.draining) socket.end();
+  }
+
+  private onData(socket: Sock, chunk: Buffer): void {
+    const conn = socket.data;
+    if (conn.closing) return; // an answer that ends the connection is on its way; ignore the rest
+    socket.timeout(this.options.idleTimeoutS);
+    // Copy leftovers only: the usual request arrives whole in one chunk and is parsed in place.
+    conn.input = conn.input === null ? chunk : Buffer.concat([conn.input, chunk]);
+    this.processInput(socket, conn);
+  }
+
+  private processInput(socket: Sock, conn: Connection): void {
+    const input = conn.input;
+    if (input === null) return;
+    let offset = 0;
+    // While earlier responses wait for the client to read them, later requests wait in `input`.
+    while (offset < input.length && conn.queue.length === 0 && !conn.closing) {
+      const parsed = parseRequestHead(input, offset, this.options.limits);
+      if (parsed.kind === "incomplete") break;
+      if (parsed.kind === "error") {
+        this.sendOutcome(socket, conn, "GET", statusOutcome(this.snapshot, parsed.status), true);
+        conn.input = null;
+        return;
+      }
+      offset += parsed.consumed;
+      conn.headStartedAt = 0;
+      this.answer(socket, conn, parsed.head);
+    }
+    const rest = input.length - offset;
+    conn.input = rest === 0 ? null : Buffer.from(input.subarray(offset));
+    if (rest === 0) return;
+    if (rest > MAX_BUFFERED_INPUT) {
+      socket.terminate();
+      return;
+    }
+    this.checkHeaderTimeout(socket, conn);
+  }
+
+  /** Slowloris: a head trickling in byte by byte still has to be complete within the timeout. */
+  private checkHeaderTimeout(socket: Sock, conn: Connection): void {
+    if (conn.queue.length > 0) return;
+    const now = Date.now();
+    if (conn.headStartedAt === 0) conn.headStartedAt = now;
+    const remaining = conn.headStartedAt + this.options.headerTimeoutMs - now;
+    if (remaining <= 0) {
+      conn.input = null;
+      this.sendOutcome(socket, conn, "GET", statusOutcome(this.snapshot, 408), true);
+      return;
+    }
+    // A client that goes silent mid-head is cut when its time is up, not after the idle timeout.
+    socket.timeout(Math.max(1, Math.ceil(remaining / 1000)));
+  }
+
+  private answer(socket: Sock, conn: Connection, head: RequestHead): void {
+    let outcome: Outcome;
+    try {
+      outcome = decide(this.snapshot, head.method, head.target, head.headers, this.options.handler);
+    } catch (error) {
+      this.options.onError?.(error as Error);
+      outcome = statusOutcome(this.snapshot, 500);
+    }
+    const close = !head.keepAlive || this.draining;
+    // Fast path: a variant's 200 or 304 on a persistent HTTP/1.1 connection is prepared bytes.
+    if (!close || head.http10) {
+      if (outcome.kind === "full" && outcome.status === 200) {
+        const wire = wireOf(outcome.variant);
+        refreshDate(wire.ok);
+        const bytes = wire.ok.bytes;
+        if (head.method === "HEAD") this.send(socket, conn, bytes, 0, wire.ok.headLength);
+        else if (wire.bodyInline) this.send(socket, conn, bytes, 0, bytes.length);
+        else {
+          this.send(socket, conn, bytes, 0, wire.ok.headLength);
+          const body = outcome.variant.bytes;
+          this.send(socket, conn, body, 0, body.length);
+        }
+        if (close) this.finish(socket, conn);
+        return;
+      }
+      if (outcome.kind === "not-modified") {
+        const prepared = wireOf(outcome.variant).notModified;
+        refreshDate(prepared);
+        this.send(socket, conn, prepared.bytes, 0, prepared.headLength);
+        if (close) this.finish(socket, conn);
+        return;
+      }
+    }
+    this.sendOutcome(socket, conn, head.method, outcome, close);
+  }
+
+  /** Any outcome, with a head built for this response (errors, redirects, ranges, 404 page, close). */
+  private sendOutcome(
+    socket: Sock,
+    conn: Connection,
+    method: string,
+    outcome: Outcome,
+    close: boolean,
+  ): void {
+    const chunks = bodyChunks(outcome);
+    const { status, headers } = headOf(outcome, chunks.length);
+    this.send(socket, conn, ...whole(serializeHead(status, headers, close)));
+    if (method !== "HEAD") {
+      for (const chunk of chunks.chunks) this.send(socket, conn, ...whole(chunk));
+    }
+    if (close) this.finish(socket, conn);
+  }
+
+  /** Writes what the kernel takes now; queues a view of the rest for `drain`. */
+  private send(socket: Sock, conn: Connection, data: Uint8Array, offset: number, length: number) {
+    if (length === 0) return;
+    if (conn.queue.length === 0) {
+      const written = socket.write(data, offset, length);
+      if (written === length) return;
+      if (written < 0) {
+        conn.closing = true;
+        return;
+      }
+      conn.queue.push(data.subarray(offset + written, offset + length));
+      return;
+    }
+    conn.queue.push(data.subarray(offset, offset + length));
+  }
+
+  private onDrain(socket: Sock): void {
+    const conn = socket.data;
+    const queue = conn.queue;
+    while (queue.length > 0) {
+      const chunk = queue[0] as Uint8Array;
+      const written = socket.write(chunk);
+      if (written < 0) return;
+      if (written < chunk.length) {
+        queue[0] = chunk.subarray(written);
+        socket.timeout(this.options.idleTimeoutS); // progress: a slow reader is not idle
+        return;
+      }
+      queue.shift();
+    }
+    if (conn.closing) socket.end();
+    else this.processInput(socket, conn);
+  }
+
+  /** Close once everything queued is written (RFC 9112 §9.6: close after the final response). */
+  private finish(socket: Sock, conn: Connection): void {
+    conn.closing = true;
+    if (conn.queue.length === 0) socket.end();
+  }
+}
+
+function whole(data: Uint8Array): [Uint8Array, number, number] {
+  return [data, 0, data.length];
+}
+
+interface Body {
+  readonly chunks: readonly Uint8Array[];
+  readonly length: number;
+  readonly contentType?: string;
+}
+
+const encoder = new TextEncoder();
+const NO_BODY: Body = { chunks: [], length: 0 };
+
+function bodyChunks(outcome: Outcome): Body {
+  switch (outcome.kind) {
+    case "full":
+      return { chunks: [outcome.variant.bytes], length: outcome.variant.size };
+    case "not-modified":
+      return NO_BODY;
+    case "status": {
+      const text = encoder.encode(outcome.text);
+      return { chunks: [text], length: text.length };
+    }
+    case "partial": {
+      const { variant, asset, ranges } = outcome;
+      const [first] = ranges;
+      if (ranges.length === 1 && first !== undefined) {
+        const chunk = variant.bytes.subarray(first.start, first.end + 1);
+        return { chunks: [chunk], length: chunk.length };
+      }
+      const bytes = variant.bytes;
+      const slice = (a: number, b: number) => bytes.subarray(a, b);
+      return layoutMultipart(slice, ranges, asset.contentType, variant.size, BOUNDARY);
+    }
+  }
+}
+
+function headOf(
+  outcome: Outcome,
+  length: number,
+): { status: number; headers: Readonly<Record<string, string>> } {
+  switch (outcome.kind) {
+    case "full":
+      return { status: outcome.status, headers: outcome.headers };
+    case "not-modified":
+      return { status: 304, headers: outcome.variant.notModifiedHeaders };
+    case "status": {
+      // RFC 9110 §8.6: no Content-Length in a 204.
+      if (outcome.status === 204) return outcome;
+      return {
+        status: outcome.status,
+        headers: { ...outcome.headers, "content-length": `${length}` },
+      };
+    }
+    case "partial": {
+      const { variant, ranges } = outcome;
+      const [first] = ranges;
+      const extra =
+        ranges.length === 1 && first !== undefined
+          ? { "content-range": contentRange(first, variant.size) }
+          : { "content-type": `multipart/byteranges; boundary=${BOUNDARY}` };
+      return {
+        status: 206,
+        headers: { ...variant.headers, ...extra, "content-length": `${length}` },
+      };
+    }
+  }
+}
