@@ -55,6 +55,7 @@ describe("parseCommandLine", () => {
     [["site", "--workers", "4"], "only 1 worker"],
     [["site", "--host", ""], "--host"],
     [["site", "--max-ranges", "0"], "--max-ranges"],
+    [["site", "--engine", "h2"], "--engine"],
     [["site", "--unknown"], "unknown"],
     [["a", "b"], "exactly one"],
     [[], "missing <dir>"],

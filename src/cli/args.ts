@@ -14,6 +14,7 @@ export interface CliOptions {
   readonly headers: Readonly<Record<string, string>>;
   readonly maxRanges: number;
   readonly shutdownTimeoutMs: number;
+  readonly engine: "http1" | "fetch";
 }
 
 export type ParsedCommand =
@@ -38,6 +39,7 @@ Options:
       --cache-control <v>    Cache-Control for every file, replacing the defaults
       --max-ranges <n>       Most byte ranges answered in one request (default 16)
       --shutdown-timeout <s> Seconds to let responses finish on SIGTERM (default 10)
+      --engine <name>        http1 (default): memserve's HTTP/1.1 engine; fetch: Bun.serve
   -h, --help                 Show this help
   -v, --version              Show the version
 
@@ -92,6 +94,7 @@ function parseRaw(argv: readonly string[]) {
       "cache-control": { type: "string" },
       "max-ranges": { type: "string", default: "16" },
       "shutdown-timeout": { type: "string", default: "10" },
+      engine: { type: "string", default: "http1" },
       help: { type: "boolean", short: "h", default: false },
       version: { type: "boolean", short: "v", default: false },
     },
@@ -101,6 +104,10 @@ function parseRaw(argv: readonly string[]) {
 function toOptions(root: string, values: ReturnType<typeof parseRaw>["values"]): CliOptions {
   const workers = parseInteger("--workers", values.workers, 1, 1024);
   if (workers !== 1) throw new Error("--workers: only 1 worker is supported in this version");
+  const engine = values.engine;
+  if (engine !== "http1" && engine !== "fetch") {
+    throw new Error(`--engine: expected http1 or fetch, got "${engine}"`);
+  }
   const cacheControl = values["cache-control"];
   if (cacheControl !== undefined) checkFieldValue("--cache-control", cacheControl);
   const headers: Record<string, string> = {};
@@ -125,6 +132,7 @@ function toOptions(root: string, values: ReturnType<typeof parseRaw>["values"]):
     maxRanges: parseInteger("--max-ranges", values["max-ranges"], 1, 1000),
     shutdownTimeoutMs:
       parseInteger("--shutdown-timeout", values["shutdown-timeout"], 0, 86400) * 1000,
+    engine,
   };
 }
 

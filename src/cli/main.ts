@@ -43,6 +43,7 @@ async function serve(options: CliOptions): Promise<number> {
     server = startServer(snapshot, {
       port: options.port,
       host: options.host,
+      engine: options.engine,
       handler: { spa: options.spa, maxRanges: options.maxRanges, cors: options.cors },
       onError: (error) => console.error(`memserve: error while answering: ${error.stack}`),
     });
