@@ -27,6 +27,8 @@ interface Connection {
   readonly queue: Uint8Array[];
   /** When the head being received started (0: none), for the header-read timeout. */
   headStartedAt: number;
+  /** When a byte was last received or taken by the kernel (Date.now()), for the idle timeout. */
+  lastActive: number;
   /** Close once the queue is flushed. */
   closing: boolean;
 }
@@ -35,6 +37,16 @@ type Sock = Socket<Connection>;
 
 /** Pipelined input beyond this while responses wait for the client to read them ends the connection. */
 const MAX_BUFFERED_INPUT = 64 * 1024;
+
+/**
+ * Bun's `socket.timeout()` fires on uSockets' 4-second sweep, so `timeout(1)` closed idle connections
+ * anywhere from 0.5 s to 4 s after their last byte (measured). The engine sweeps its own connections
+ * instead, often enough that the header and idle timeouts hold to a fraction of their value.
+ */
+function sweepIntervalMs(options: EngineOptions): number {
+  const shortest = Math.min(options.headerTimeoutMs, options.idleTimeoutS * 1000);
+  return Math.min(1000, Math.max(50, Math.floor(shortest / 8)));
+}
 
 const BOUNDARY = `memserve-${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`;
 
@@ -48,6 +60,7 @@ export class Http1Engine {
   private readonly listener: TCPSocketListener<Connection>;
   private readonly sockets = new Set<Sock>();
   private draining = false;
+  private readonly sweeper: ReturnType<typeof setInterval>;
 
   constructor(
     snapshot: Snapshot,
@@ -71,10 +84,11 @@ export class Http1Engine {
           this.sockets.delete(socket);
           options.onError?.(error);
         },
-        timeout: (socket) => socket.terminate(),
       },
     };
     this.listener = Bun.listen<Connection>(listenOptions);
+    this.sweeper = setInterval(() => this.sweep(), sweepIntervalMs(options));
+    this.sweeper.unref();
   }
 
   get port(): number {
@@ -106,11 +120,17 @@ export class Http1Engine {
     while (this.sockets.size > 0 && Date.now() < deadline) await Bun.sleep(20);
     for (const socket of this.sockets) socket.terminate();
     this.listener.stop(true);
+    clearInterval(this.sweeper);
   }
 
   private onOpen(socket: Sock): void {
-    socket.data = { input: null, queue: [], headStartedAt: 0, closing: false };
-    socket.timeout(this.options.idleTimeoutS);
+    socket.data = {
+      input: null,
+      queue: [],
+      headStartedAt: 0,
+      lastActive: Date.now(),
+      closing: false,
+    };
     this.sockets.add(socket);
     if (this.draining) socket.end();
   }
@@ -118,7 +138,7 @@ export class Http1Engine {
   private onData(socket: Sock, chunk: Buffer): void {
     const conn = socket.data;
     if (conn.closing) return; // an answer that ends the connection is on its way; ignore the rest
-    socket.timeout(this.options.idleTimeoutS);
+    conn.lastActive = Date.now();
     // Copy leftovers only: the usual request arrives whole in one chunk and is parsed in place.
     conn.input = conn.input === null ? chunk : Buffer.concat([conn.input, chunk]);
     this.processInput(socket, conn);
@@ -157,13 +177,28 @@ export class Http1Engine {
     const now = Date.now();
     if (conn.headStartedAt === 0) conn.headStartedAt = now;
     const remaining = conn.headStartedAt + this.options.headerTimeoutMs - now;
-    if (remaining <= 0) {
-      conn.input = null;
-      this.sendOutcome(socket, conn, "GET", statusOutcome(this.snapshot, 408), true);
-      return;
+    // A client that goes silent mid-head is answered by `sweep` when its time is up.
+    if (remaining <= 0) this.timeOutHead(socket, conn);
+  }
+
+  private timeOutHead(socket: Sock, conn: Connection): void {
+    conn.input = null;
+    this.sendOutcome(socket, conn, "GET", statusOutcome(this.snapshot, 408), true);
+  }
+
+  /** Header-read timeout (408, then close) for silent clients; idle timeout (cut) for everyone. */
+  private sweep(): void {
+    const now = Date.now();
+    const idleMs = this.options.idleTimeoutS * 1000;
+    for (const socket of this.sockets) {
+      const conn = socket.data;
+      const headLate = now - conn.headStartedAt >= this.options.headerTimeoutMs;
+      if (conn.headStartedAt !== 0 && headLate && conn.queue.length === 0 && !conn.closing) {
+        this.timeOutHead(socket, conn);
+      } else if (now - conn.lastActive >= idleMs) {
+        socket.terminate();
+      }
     }
-    // A client that goes silent mid-head is cut when its time is up, not after the idle timeout.
-    socket.timeout(Math.max(1, Math.ceil(remaining / 1000)));
   }
 
   private answer(socket: Sock, conn: Connection, head: RequestHead): void {
@@ -237,6 +272,7 @@ export class Http1Engine {
 
   private onDrain(socket: Sock): void {
     const conn = socket.data;
+    conn.lastActive = Date.now(); // progress: a slow reader is not idle
     const queue = conn.queue;
     while (queue.length > 0) {
       const chunk = queue[0] as Uint8Array;
@@ -244,7 +280,6 @@ export class Http1Engine {
       if (written < 0) return;
       if (written < chunk.length) {
         queue[0] = chunk.subarray(written);
-        socket.timeout(this.options.idleTimeoutS); // progress: a slow reader is not idle
         return;
       }
       queue.shift();

@@ -115,7 +115,7 @@ function parseHeadText(text: string, limits: HeadLimits): HeadResult {
     if (colon <= 0) return { kind: "error", status: 400 };
     const name = line.slice(0, colon).toLowerCase();
     if (!TOKEN.test(name)) return { kind: "error", status: 400 };
-    const value = line.slice(colon + 1).trim();
+    const value = trimOws(line, colon + 1);
     if (!FIELD_VALUE.test(value)) return { kind: "error", status: 400 };
     if (name === "host") hosts++;
     headers.add(name, value);
@@ -127,6 +127,23 @@ function parseHeadText(text: string, limits: HeadLimits): HeadResult {
   if (framing !== undefined) return { kind: "error", status: framing };
   const keepAlive = wantsKeepAlive(headers, http10);
   return { kind: "request", head: { method, target, headers, keepAlive, http10 } };
+}
+
+/**
+ * The field value without the optional whitespace around it (RFC 9112 §5.1: OWS is SP / HTAB only).
+ * `String.prototype.trim` would also drop CR, LF, VT, FF and NBSP at the ends, letting those controls
+ * slip past the value check. `trimOws("X:  a b\t", 2)` -> `"a b"`.
+ */
+function trimOws(line: string, from: number): string {
+  let start = from;
+  let end = line.length;
+  while (start < end && isOws(line.charCodeAt(start))) start++;
+  while (end > start && isOws(line.charCodeAt(end - 1))) end--;
+  return line.slice(start, end);
+}
+
+function isOws(code: number): boolean {
+  return code === 32 || code === 9;
 }
 
 /**
@@ -156,14 +173,17 @@ function checkNoContent(headers: RequestHeaders): 400 | 413 | 501 | undefined {
   return Number(length) === 0 ? undefined : 413;
 }
 
-/** RFC 9112 §9.3: 1.1 persists unless `close`; 1.0 only with `keep-alive`. */
+/**
+ * RFC 9112 §9.3: 1.1 persists unless `close`. HTTP/1.0 connections are closed after the response:
+ * keeping one open needs `Connection: keep-alive` echoed on every response, which 1.0 clients
+ * (now rare) are not worth a slower path for; closing is always a correct answer (§9.6).
+ */
 function wantsKeepAlive(headers: RequestHeaders, http10: boolean): boolean {
+  if (http10) return false;
   const connection = headers.get("connection");
-  if (connection === null) return !http10;
-  const tokens = connection
+  if (connection === null) return true;
+  return !connection
     .toLowerCase()
     .split(",")
-    .map((t) => t.trim());
-  if (tokens.includes("close")) return false;
-  return !http10 || tokens.includes("keep-alive");
+    .some((token) => token.trim() === "close");
 }
