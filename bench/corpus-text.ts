@@ -50,7 +50,10 @@ function fill(targetBytes: number, piece: () => string, head = "", tail = ""): s
 }
 
 const hex = (rng: Rng, digits: number): string =>
-  rng.int(0, 16 ** digits - 1).toString(16).padStart(digits, "0");
+  rng
+    .int(0, 16 ** digits - 1)
+    .toString(16)
+    .padStart(digits, "0");
 
 const CSS_PROPS: readonly (readonly [string, (rng: Rng) => string])[] = [
   ["color", (r) => `#${hex(r, 6)}`],
@@ -130,7 +133,11 @@ export function generateJs(rng: Rng, targetBytes: number): string {
   let id = rng.int(100, 900);
   const head = "(() => {\nvar __webpack_modules__ = {\n";
   const tail = "};\n__webpack_require__(0);\n})();\n";
-  return fill(targetBytes, () => jsModule(rng, (id += rng.int(1, 40))), head, tail);
+  const nextModule = (): string => {
+    id += rng.int(1, 40);
+    return jsModule(rng, id);
+  };
+  return fill(targetBytes, nextModule, head, tail);
 }
 
 function htmlBlock(rng: Rng): string {
@@ -140,7 +147,9 @@ function htmlBlock(rng: Rng): string {
     case 1: {
       const items: string[] = [];
       for (let i = rng.int(2, 6); i > 0; i--) {
-        items.push(`  <li><a href="/${rng.pick(WORDS)}/${rng.int(1, 500)}">${sentence(rng, 4)}</a></li>`);
+        items.push(
+          `  <li><a href="/${rng.pick(WORDS)}/${rng.int(1, 500)}">${sentence(rng, 4)}</a></li>`,
+        );
       }
       return `<ul class="${rng.pick(WORDS)}-list">\n${items.join("\n")}\n</ul>\n`;
     }
@@ -161,7 +170,8 @@ export function generateHtml(rng: Rng, title: string, targetBytes: number): stri
     '<body><nav class="nav"><a href="/">Home</a> <a href="/blog/">Blog</a></nav>',
     "<main><article>\n",
   ].join("\n");
-  const tail = "</article></main>\n<footer class=\"footer\">&copy; Example Inc.</footer>\n</body></html>\n";
+  const tail =
+    '</article></main>\n<footer class="footer">&copy; Example Inc.</footer>\n</body></html>\n';
   return fill(targetBytes, () => htmlBlock(rng), head, tail);
 }
 

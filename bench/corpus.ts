@@ -20,7 +20,7 @@ export const FIXED_FILES = {
   bigJpg: { path: "img/big.jpg", bytes: 7 * 1024 * 1024 },
 } as const;
 
-interface FileSpec {
+export interface FileSpec {
   readonly path: string;
   readonly make: (rng: Rng) => string | Uint8Array;
 }
@@ -105,7 +105,10 @@ function variedSpecs(shape: ProfileShape, sizes: Rng): FileSpec[] {
   const specs: FileSpec[] = [];
   for (let i = 1; i <= shape.pages; i++) {
     const size = logUniform(sizes, 4 * 1024, 40 * 1024);
-    specs.push({ path: `blog/post-${pad(i)}.html`, make: (r) => generateHtml(r, `Post ${i}`, size) });
+    specs.push({
+      path: `blog/post-${pad(i)}.html`,
+      make: (r) => generateHtml(r, `Post ${i}`, size),
+    });
   }
   for (let i = 1; i <= shape.stylesheets; i++) {
     const size = logUniform(sizes, 2 * 1024, 40 * 1024);
@@ -142,6 +145,11 @@ export function corpusSpecs(profile: CorpusProfile): readonly FileSpec[] {
   return [...fixedSpecs(shape), ...variedSpecs(shape, createRng(hashString(`${SEED}:sizes`)))];
 }
 
+/** A file's content, from a seed derived from its path alone (so order never changes bytes). */
+export function generateFile(spec: FileSpec): string | Uint8Array {
+  return spec.make(createRng(hashString(`${SEED}:${spec.path}`)));
+}
+
 export interface Corpus {
   /** The directory every server is given as its root. */
   readonly root: string;
@@ -160,7 +168,12 @@ export function ensureCorpus(dir: string, profile: CorpusProfile): Corpus {
   const specs = corpusSpecs(profile);
   const root = join(dir, "site");
   const stampPath = join(dir, "stamp.json");
-  const stamp = JSON.stringify({ version: GENERATOR_VERSION, seed: SEED, profile, files: specs.length });
+  const stamp = JSON.stringify({
+    version: GENERATOR_VERSION,
+    seed: SEED,
+    profile,
+    files: specs.length,
+  });
   if (existsSync(root) && existsSync(stampPath) && readFileSync(stampPath, "utf8") === stamp) {
     return { root, files: specs.length, generated: false };
   }
@@ -168,7 +181,7 @@ export function ensureCorpus(dir: string, profile: CorpusProfile): Corpus {
   for (const spec of specs) {
     const path = join(root, spec.path);
     mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, spec.make(createRng(hashString(`${SEED}:${spec.path}`))));
+    writeFileSync(path, generateFile(spec));
   }
   writeFileSync(stampPath, stamp);
   return { root, files: specs.length, generated: true };

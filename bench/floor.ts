@@ -9,12 +9,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import zlib from "node:zlib";
-import {
-  contentTypeOf,
-  isCompressible,
-  isSidecarPath,
-  isWorthKeeping,
-} from "./content-types.ts";
+import { contentTypeOf, isCompressible, isSidecarPath, isWorthKeeping } from "./content-types.ts";
 import { listFiles } from "./sidecars.ts";
 
 /**
@@ -34,8 +29,7 @@ function representation(root: string, path: string): { body: Uint8Array; coding?
 }
 
 /** Route key for a relative path: Bun requires percent-encoded keys (non-ASCII ones throw). */
-const routeKey = (path: string): string =>
-  `/${path.split("/").map(encodeURIComponent).join("/")}`;
+const routeKey = (path: string): string => `/${path.split("/").map(encodeURIComponent).join("/")}`;
 
 /**
  * One prebuilt Response per file under `root`, keyed by URL path; `/` serves `index.html`. Bodies
@@ -52,10 +46,10 @@ export function createFloorRoutes(root: string): Record<string, Response> {
     const { body, coding } = representation(root, path);
     const headers: Record<string, string> = { "content-type": contentTypeOf(path) };
     if (coding !== undefined) headers["content-encoding"] = coding;
-    routes[routeKey(path)] = new Response(new Blob([body]), { headers });
+    const blob = new Blob([body]);
+    routes[routeKey(path)] = new Response(blob, { headers });
+    if (path === "index.html") routes["/"] = new Response(blob, { headers });
   }
-  const index = routes["/index.html"];
-  if (index !== undefined) routes["/"] = index.clone();
   return routes;
 }
 
@@ -80,7 +74,10 @@ function runCli(argv: readonly string[]): void {
   const { values, positionals } = parseArgs({
     args: [...argv],
     allowPositionals: true,
-    options: { port: { type: "string", default: "8080" }, host: { type: "string", default: "127.0.0.1" } },
+    options: {
+      port: { type: "string", default: "8080" },
+      host: { type: "string", default: "127.0.0.1" },
+    },
   });
   const root = positionals[0];
   if (root === undefined) throw new Error("usage: bun bench/floor.ts <dir> --port <p> --host <h>");

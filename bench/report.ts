@@ -1,0 +1,152 @@
+// Turning rounds of measurements into medians, ratios and markdown tables.
+import type { Measurement } from "./measure.ts";
+
+/** All rounds of one server on one scenario. */
+export interface CaseResult {
+  readonly server: string;
+  readonly scenario: string;
+  /** What the gate saw, e.g. `200 br 22818 B`. */
+  readonly answer?: string;
+  /** Why the case was not measured (a wrong answer, or an error while running it). */
+  readonly skipped?: string;
+  readonly runs: readonly Measurement[];
+}
+
+export interface CaseSummary {
+  readonly server: string;
+  readonly scenario: string;
+  readonly answer: string;
+  readonly skipped?: string;
+  readonly rounds: number;
+  readonly requestsPerSec: number;
+  readonly cpuUsPerRequest: number;
+  readonly p99Us: number;
+  readonly rssIdleMiB: number;
+  readonly rssPeakMiB: number;
+  readonly rssAfterMiB: number;
+  /** Socket errors and non-2xx/3xx responses summed over all rounds, e.g. `timeout 3`. */
+  readonly errors: string;
+}
+
+/** The middle value (mean of the two middle ones for an even count); NaN for none. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  if (sorted.length === 0) return Number.NaN;
+  if (sorted.length % 2 === 1) return sorted[mid] ?? Number.NaN;
+  return ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}
+
+function errorText(runs: readonly Measurement[]): string {
+  const totals = { connect: 0, read: 0, write: 0, timeout: 0, "non-2xx/3xx": 0 };
+  for (const { wrk } of runs) {
+    totals.connect += wrk.socketErrors.connect;
+    totals.read += wrk.socketErrors.read;
+    totals.write += wrk.socketErrors.write;
+    totals.timeout += wrk.socketErrors.timeout;
+    totals["non-2xx/3xx"] += wrk.non2xx3xx;
+  }
+  const parts = Object.entries(totals).filter(([, n]) => n > 0);
+  return parts.length === 0 ? "0" : parts.map(([name, n]) => `${name} ${n}`).join(", ");
+}
+
+/** Medians per case; memory in MiB. */
+export function summarize(result: CaseResult): CaseSummary {
+  const of = (pick: (m: Measurement) => number) => median(result.runs.map(pick));
+  const mib = (kib: number) => kib / 1024;
+  return {
+    server: result.server,
+    scenario: result.scenario,
+    answer: result.answer ?? "",
+    ...(result.skipped === undefined ? {} : { skipped: result.skipped }),
+    rounds: result.runs.length,
+    requestsPerSec: of((m) => m.wrk.requestsPerSec),
+    cpuUsPerRequest: of((m) => m.cpuUsPerRequest),
+    p99Us: of((m) => m.wrk.latencyP99Us),
+    rssIdleMiB: mib(of((m) => m.rssIdleKib)),
+    rssPeakMiB: mib(of((m) => m.rssPeakKib)),
+    rssAfterMiB: mib(of((m) => m.rssAfterKib)),
+    errors: errorText(result.runs),
+  };
+}
+
+const num = (value: number, digits = 0): string =>
+  Number.isFinite(value)
+    ? value.toLocaleString("en-US", {
+        minimumFractionDigits: digits,
+        maximumFractionDigits: digits,
+      })
+    : "—";
+
+/** 264 -> `264 us`, 1200 -> `1.20 ms`, 2500000 -> `2.50 s`. */
+export function formatLatency(us: number): string {
+  if (!Number.isFinite(us)) return "—";
+  if (us < 1000) return `${Math.round(us)} us`;
+  if (us < 1e6) return `${(us / 1000).toFixed(2)} ms`;
+  return `${(us / 1e6).toFixed(2)} s`;
+}
+
+/** A markdown table; the first `textColumns` columns left-aligned, the numbers right-aligned. */
+function table(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+  textColumns: number,
+) {
+  const line = (cells: readonly string[]) => `| ${cells.join(" | ")} |`;
+  const rule = header.map((_, i) => (i < textColumns ? "---" : "---:"));
+  return [line(header), line(rule), ...rows.map(line)].join("\n");
+}
+
+/** One row per (scenario, server), in the order given. */
+export function formatResultsTable(summaries: readonly CaseSummary[]): string {
+  const header = ["scenario", "server", "answer", "req/s", "CPU us/req", "p99"];
+  header.push("RSS idle / peak / after (MiB)", "errors");
+  const rows = summaries.map((s) => {
+    if (s.skipped !== undefined) {
+      return [s.scenario, s.server, `skipped: ${s.skipped}`, "—", "—", "—", "—", "—"];
+    }
+    const rss = [s.rssIdleMiB, s.rssPeakMiB, s.rssAfterMiB].map((v) => num(v, 1)).join(" / ");
+    return [
+      s.scenario,
+      s.server,
+      s.answer,
+      num(s.requestsPerSec),
+      num(s.cpuUsPerRequest, 2),
+      formatLatency(s.p99Us),
+      rss,
+      s.errors,
+    ];
+  });
+  return table(header, rows, 3);
+}
+
+const ratio = (a: CaseSummary | undefined, b: CaseSummary | undefined, key: keyof CaseSummary) => {
+  if (a === undefined || b === undefined || a.skipped !== undefined || b.skipped !== undefined) {
+    return "—";
+  }
+  const value = (a[key] as number) / (b[key] as number);
+  return Number.isFinite(value) ? `${value.toFixed(2)}x` : "—";
+};
+
+/**
+ * memserve over nginx and over the floor, per scenario. For req/s above 1 means memserve is
+ * faster; for CPU us/req below 1 means memserve is cheaper.
+ */
+export function formatRatioTable(summaries: readonly CaseSummary[]): string {
+  const scenarios = [...new Set(summaries.map((s) => s.scenario))];
+  const find = (server: string, scenario: string) =>
+    summaries.find((s) => s.server === server && s.scenario === scenario);
+  const rows = scenarios.map((scenario) => {
+    const [m, n, f] = ["memserve", "nginx", "floor"].map((server) => find(server, scenario));
+    return [
+      scenario,
+      ratio(m, n, "requestsPerSec"),
+      ratio(m, n, "cpuUsPerRequest"),
+      ratio(m, f, "requestsPerSec"),
+      ratio(m, f, "cpuUsPerRequest"),
+    ];
+  });
+  const header = ["scenario", "req/s memserve/nginx", "CPU/req memserve/nginx"];
+  header.push("req/s memserve/floor", "CPU/req memserve/floor");
+  return table(header, rows, 1);
+}

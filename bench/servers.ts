@@ -1,0 +1,145 @@
+// Starting and stopping the servers under test, one at a time, each pinned to the server CPU with
+// taskset (which execs, so the pid we hold is the server's own).
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { findBrotliStaticModule, nginxArgs, writeNginxPrefix } from "./nginx.ts";
+import { processTree } from "./proc.ts";
+
+export type ServerName = "memserve" | "nginx" | "floor";
+export const SERVER_NAMES: readonly ServerName[] = ["memserve", "nginx", "floor"];
+
+export interface RunningServer {
+  readonly name: ServerName;
+  readonly pid: number;
+  /** `http://127.0.0.1:<port>` */
+  readonly url: string;
+  /** What the server printed on stdout so far (memserve's startup summary, for the report). */
+  output(): string;
+  /** SIGTERM, then SIGKILL to the whole tree if it has not exited within 15 s. */
+  stop(): Promise<void>;
+}
+
+export interface LaunchContext {
+  /** The repository root (memserve and the floor run from there). */
+  readonly repo: string;
+  readonly root: string;
+  /** A scratch directory for logs and nginx's prefix. */
+  readonly workDir: string;
+  readonly cpu: number;
+  readonly startupTimeoutMs: number;
+}
+
+/** A TCP port that was free a moment ago (the kernel's pick for port 0). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const address = probe.address();
+      probe.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(),
+      );
+    });
+  });
+}
+
+function commandFor(name: ServerName, ctx: LaunchContext, port: number): string[] {
+  const listen = [ctx.root, "--port", String(port), "--host", "127.0.0.1"];
+  switch (name) {
+    case "memserve":
+      return [process.execPath, "src/cli/run.ts", ...listen];
+    case "floor":
+      return [process.execPath, "bench/floor.ts", ...listen];
+    case "nginx": {
+      const brotliModule = findBrotliStaticModule();
+      if (brotliModule === undefined) throw new Error("the nginx brotli_static module is missing");
+      const prefix = join(ctx.workDir, `nginx-${port}`);
+      const files = writeNginxPrefix({ root: ctx.root, port, prefix, brotliModule, cpu: ctx.cpu });
+      return nginxArgs(prefix, files);
+    }
+  }
+}
+
+/** Resolves once `check()` is true, polling every 100 ms; rejects with `what` at the deadline. */
+async function waitFor(check: () => boolean | Promise<boolean>, ms: number, what: string) {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await Bun.sleep(100);
+  }
+}
+
+/** Whether anything answers HTTP at `url` (nginx prints no ready line). */
+async function answers(url: string): Promise<boolean> {
+  try {
+    await fetch(`${url}/robots.txt`, { signal: AbortSignal.timeout(1000) });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Starts one server pinned to `ctx.cpu` and waits until it serves: for memserve and the floor, the
+ * line with its URL (the CLI contract); for nginx, an HTTP answer.
+ */
+export async function launchServer(name: ServerName, ctx: LaunchContext): Promise<RunningServer> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const logPath = join(ctx.workDir, `${name}-${port}.log`);
+  const proc = Bun.spawn(["taskset", "-c", String(ctx.cpu), ...commandFor(name, ctx, port)], {
+    cwd: ctx.repo,
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: Bun.file(logPath),
+  });
+  let stdout = "";
+  // Drained for the server's whole life: a full pipe would block the server on its next write.
+  const drained = (async () => {
+    const decoder = new TextDecoder();
+    for await (const chunk of proc.stdout) {
+      if (stdout.length < 65_536) stdout += decoder.decode(chunk, { stream: true });
+    }
+  })();
+  const ready = name === "nginx" ? () => answers(url) : () => stdout.includes(url);
+  try {
+    await waitFor(
+      () => {
+        if (proc.exitCode !== null)
+          throw new Error(`${name} exited with ${proc.exitCode}; see ${logPath}`);
+        return ready();
+      },
+      ctx.startupTimeoutMs,
+      `${name} to serve at ${url} (log: ${logPath})`,
+    );
+  } catch (error) {
+    // Children first (an nginx worker may already run), then the process we started.
+    for (const pid of processTree(proc.pid).reverse()) killQuietly(pid);
+    throw error;
+  }
+  return { name, pid: proc.pid, url, output: () => stdout, stop: () => stopTree(proc, drained) };
+}
+
+async function stopTree(proc: Bun.Subprocess, drained: Promise<void>): Promise<void> {
+  const tree = processTree(proc.pid);
+  proc.kill("SIGTERM");
+  const exited = await Promise.race([
+    proc.exited.then(() => true),
+    Bun.sleep(15_000).then(() => false),
+  ]);
+  if (!exited) {
+    proc.kill("SIGKILL");
+    // An nginx worker outlives a SIGKILLed master: end the rest of the tree we started, by pid.
+    for (const pid of tree.slice(1)) killQuietly(pid);
+  }
+  await proc.exited;
+  await drained;
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    // Already gone.
+  }
+}
