@@ -2,7 +2,8 @@ import type { Socket, TCPSocketListener, TCPSocketListenOptions } from "bun";
 import { decide, type HandlerOptions, type Outcome, statusOutcome } from "../http/decide.ts";
 import { contentRange, layoutMultipart } from "../http/range.ts";
 import type { Snapshot } from "../snapshot/types.ts";
-import { type HeadLimits, parseRequestHead, type RequestHead } from "./http1-parse.ts";
+import { type Decision, DecisionCache } from "./decision-cache.ts";
+import { type HeadLimits, locateHead, parseHeadText, type RequestHead } from "./http1-parse.ts";
 import { refreshDate, serializeHead, wireOf } from "./wire.ts";
 
 export interface EngineOptions {
@@ -60,6 +61,7 @@ export class Http1Engine {
   private readonly listener: TCPSocketListener<Connection>;
   private readonly sockets = new Set<Sock>();
   private draining = false;
+  private cache = new DecisionCache();
   private readonly sweeper: ReturnType<typeof setInterval>;
 
   constructor(
@@ -97,6 +99,7 @@ export class Http1Engine {
 
   replaceSnapshot(next: Snapshot): void {
     this.snapshot = next;
+    this.cache = new DecisionCache();
   }
 
   /** Open connections (for tests and metrics). */
@@ -150,16 +153,20 @@ export class Http1Engine {
     let offset = 0;
     // While earlier responses wait for the client to read them, later requests wait in `input`.
     while (offset < input.length && conn.queue.length === 0 && !conn.closing) {
-      const parsed = parseRequestHead(input, offset, this.options.limits);
-      if (parsed.kind === "incomplete") break;
-      if (parsed.kind === "error") {
-        this.sendOutcome(socket, conn, "GET", statusOutcome(this.snapshot, parsed.status), true);
-        conn.input = null;
+      const located = locateHead(input, offset, this.options.limits);
+      if (located.kind === "incomplete") break;
+      if (located.kind === "error") {
+        this.refuse(socket, conn, located.status);
         return;
       }
-      offset += parsed.consumed;
+      const decision = this.decisionFor(located.text);
+      if (typeof decision === "number") {
+        this.refuse(socket, conn, decision);
+        return;
+      }
+      offset += located.consumed;
       conn.headStartedAt = 0;
-      this.answer(socket, conn, parsed.head);
+      this.answer(socket, conn, decision.head, decision.outcome);
     }
     const rest = input.length - offset;
     conn.input = rest === 0 ? null : Buffer.from(input.subarray(offset));
@@ -178,12 +185,7 @@ export class Http1Engine {
     if (conn.headStartedAt === 0) conn.headStartedAt = now;
     const remaining = conn.headStartedAt + this.options.headerTimeoutMs - now;
     // A client that goes silent mid-head is answered by `sweep` when its time is up.
-    if (remaining <= 0) this.timeOutHead(socket, conn);
-  }
-
-  private timeOutHead(socket: Sock, conn: Connection): void {
-    conn.input = null;
-    this.sendOutcome(socket, conn, "GET", statusOutcome(this.snapshot, 408), true);
+    if (remaining <= 0) this.refuse(socket, conn, 408);
   }
 
   /** Header-read timeout (408, then close) for silent clients; idle timeout (cut) for everyone. */
@@ -194,21 +196,44 @@ export class Http1Engine {
       const conn = socket.data;
       const headLate = now - conn.headStartedAt >= this.options.headerTimeoutMs;
       if (conn.headStartedAt !== 0 && headLate && conn.queue.length === 0 && !conn.closing) {
-        this.timeOutHead(socket, conn);
+        this.refuse(socket, conn, 408);
       } else if (now - conn.lastActive >= idleMs) {
         socket.terminate();
       }
     }
   }
 
-  private answer(socket: Sock, conn: Connection, head: RequestHead): void {
-    let outcome: Outcome;
+  /** The cached decision for this exact head, or parse and decide it; a number is a 4xx to refuse with. */
+  private decisionFor(text: string): Decision | number {
+    const cached = this.cache.get(text);
+    if (cached !== undefined) return cached;
+    const parsed = parseHeadText(text, this.options.limits);
+    if (parsed.kind === "error") return parsed.status;
+    const head = parsed.head;
     try {
-      outcome = decide(this.snapshot, head.method, head.target, head.headers, this.options.handler);
+      const outcome = decide(
+        this.snapshot,
+        head.method,
+        head.target,
+        head.headers,
+        this.options.handler,
+      );
+      const decision = { head, outcome };
+      this.cache.remember(text, decision);
+      return decision;
     } catch (error) {
       this.options.onError?.(error as Error);
-      outcome = statusOutcome(this.snapshot, 500);
+      return { head, outcome: statusOutcome(this.snapshot, 500) };
     }
+  }
+
+  /** Answers a malformed or over-limit request with its 4xx, then closes (RFC 9112 §9.6). */
+  private refuse(socket: Sock, conn: Connection, status: number): void {
+    conn.input = null;
+    this.sendOutcome(socket, conn, "GET", statusOutcome(this.snapshot, status), true);
+  }
+
+  private answer(socket: Sock, conn: Connection, head: RequestHead, outcome: Outcome): void {
     const close = !head.keepAlive || this.draining;
     // Fast path: a variant's 200 or 304 on a persistent HTTP/1.1 connection is prepared bytes.
     if (!close || head.http10) {
