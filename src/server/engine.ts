@@ -4,7 +4,7 @@ import { contentRange, layoutMultipart } from "../http/range.ts";
 import type { Snapshot } from "../snapshot/types.ts";
 import { type Decision, DecisionCache } from "./decision-cache.ts";
 import { type HeadLimits, locateHead, parseHeadText, type RequestHead } from "./http1-parse.ts";
-import { refreshDate, serializeHead, wireOf } from "./wire.ts";
+import { headBytes, refreshDate, wireOf } from "./wire.ts";
 
 export interface EngineOptions {
   readonly port: number;
@@ -238,16 +238,10 @@ export class Http1Engine {
     // Fast path: a variant's 200 or 304 on a persistent HTTP/1.1 connection is prepared bytes.
     if (!close || head.http10) {
       if (outcome.kind === "full" && outcome.status === 200) {
-        const wire = wireOf(outcome.variant);
-        refreshDate(wire.ok);
-        const bytes = wire.ok.bytes;
-        if (head.method === "HEAD") this.send(socket, conn, bytes, 0, wire.ok.headLength);
-        else if (wire.bodyInline) this.send(socket, conn, bytes, 0, bytes.length);
-        else {
-          this.send(socket, conn, bytes, 0, wire.ok.headLength);
-          const body = outcome.variant.bytes;
-          this.send(socket, conn, body, 0, body.length);
-        }
+        const ok = wireOf(outcome.variant).ok;
+        refreshDate(ok);
+        const length = head.method === "HEAD" ? ok.headLength : ok.bytes.length;
+        this.send(socket, conn, ok.bytes, 0, length);
         if (close) this.finish(socket, conn);
         return;
       }
@@ -272,7 +266,7 @@ export class Http1Engine {
   ): void {
     const chunks = bodyChunks(outcome);
     const { status, headers } = headOf(outcome, chunks.length);
-    this.send(socket, conn, ...whole(serializeHead(status, headers, close)));
+    this.send(socket, conn, ...whole(headBytes(status, headers, close)));
     if (method !== "HEAD") {
       for (const chunk of chunks.chunks) this.send(socket, conn, ...whole(chunk));
     }

@@ -1,83 +1,66 @@
 import type { HeaderSet } from "../http/decide.ts";
 import { httpDate } from "../http/http-date.ts";
-import { REASONS } from "../http/reasons.ts";
+import { DATE_LENGTH, dateOffset, serializeHead } from "../http/http1-head.ts";
 import type { Variant } from "../snapshot/types.ts";
 
-/** Bodies up to this size are stored right after their head, so a response is one write. */
-const INLINE_BODY_LIMIT = 64 * 1024;
-
 /**
- * A response head serialized once, with the Date value at a fixed offset that is rewritten in place
- * at most once per second (every IMF-fixdate has the same 29 characters).
+ * A response serialized once (head, and the body for a 200), whose Date is rewritten in place at
+ * most once per second: every IMF-fixdate has the same 29 characters.
  */
-export interface PreparedHead {
-  /** Head, followed by the body when the body is small; `headLength` tells where the body starts. */
-  readonly bytes: Buffer;
+export interface PreparedResponse {
+  readonly bytes: Uint8Array;
+  /** Bytes of the head; a HEAD request is answered with just these. */
   readonly headLength: number;
   readonly dateOffset: number;
   second: number;
 }
 
 export interface VariantWire {
-  /** 200 with the whole body inline when small; else the head alone. */
-  readonly ok: PreparedHead;
-  readonly bodyInline: boolean;
-  readonly notModified: PreparedHead;
+  /** The variant's stored `[200 head | body]` buffer (see `Variant.response`). */
+  readonly ok: PreparedResponse;
+  readonly notModified: PreparedResponse;
 }
 
 const wires = new WeakMap<Variant, VariantWire>();
 
-/** The variant's 200 and 304 responses as bytes, built on first use and then reused. */
+/** The variant's 200 and 304 responses as bytes, prepared on first use and then reused. */
 export function wireOf(variant: Variant): VariantWire {
   let wire = wires.get(variant);
   if (wire === undefined) {
-    const bodyInline = variant.size <= INLINE_BODY_LIMIT;
+    const notModified = Buffer.from(
+      serializeHead(304, variant.notModifiedHeaders, httpDate()),
+      "latin1",
+    );
     wire = {
-      ok: prepareHead(200, variant.headers, bodyInline ? variant.bytes : undefined),
-      bodyInline,
-      notModified: prepareHead(304, variant.notModifiedHeaders, undefined),
+      ok: prepared(variant.response, variant.response.length - variant.size, 200),
+      notModified: prepared(notModified, notModified.length, 304),
     };
     wires.set(variant, wire);
   }
   return wire;
 }
 
-function prepareHead(
-  status: number,
-  headers: HeaderSet,
-  body: Uint8Array | undefined,
-): PreparedHead {
-  const prefix = `HTTP/1.1 ${status} ${REASONS[status] ?? ""}\r\ndate: `;
-  const date = httpDate();
-  const head = `${prefix}${date}\r\n${headerLines(headers)}\r\n`;
-  const headLength = Buffer.byteLength(head, "latin1");
-  const bytes = Buffer.allocUnsafe(headLength + (body?.length ?? 0));
-  bytes.write(head, 0, "latin1");
-  if (body !== undefined) bytes.set(body, headLength);
-  return { bytes, headLength, dateOffset: prefix.length, second: Math.floor(Date.now() / 1000) };
+function prepared(bytes: Uint8Array, headLength: number, status: number): PreparedResponse {
+  return { bytes, headLength, dateOffset: dateOffset(status), second: -1 };
 }
 
-/** Rewrites the Date in place when the second has changed since the last use. */
-export function refreshDate(head: PreparedHead): void {
+const encoder = new TextEncoder();
+
+/** Rewrites the Date in place when the second has changed since this response was last sent. */
+export function refreshDate(response: PreparedResponse): void {
   const now = Date.now();
   const second = Math.floor(now / 1000);
-  if (head.second === second) return;
-  head.second = second;
-  head.bytes.write(httpDate(now), head.dateOffset, "latin1");
-}
-
-function headerLines(headers: HeaderSet): string {
-  let lines = "";
-  for (const name in headers) lines += `${name}: ${headers[name]}\r\n`;
-  return lines;
+  if (response.second === second) return;
+  response.second = second;
+  const target = response.bytes.subarray(response.dateOffset, response.dateOffset + DATE_LENGTH);
+  encoder.encodeInto(httpDate(now), target);
 }
 
 /**
- * A head built per response, for everything that is not a variant's plain 200 or 304:
- * `serializeHead(404, { "content-type": "text/plain" }, true)` -> `HTTP/1.1 404 Not Found\r\ndate: …`.
+ * A head built for one response, for everything that is not a variant's plain 200 or 304:
+ * `headBytes(404, { "content-type": "text/plain" }, true)` -> `HTTP/1.1 404 Not Found\r\ndate: …`.
  */
-export function serializeHead(status: number, headers: HeaderSet, close: boolean): Buffer {
-  const connection = close ? "connection: close\r\n" : "";
-  const head = `HTTP/1.1 ${status} ${REASONS[status] ?? ""}\r\ndate: ${httpDate()}\r\n${headerLines(headers)}${connection}\r\n`;
+export function headBytes(status: number, headers: HeaderSet, close: boolean): Buffer {
+  const head = serializeHead(status, headers, httpDate(), close ? "connection: close\r\n" : "");
   return Buffer.from(head, "latin1");
 }

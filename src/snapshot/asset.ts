@@ -1,3 +1,4 @@
+import { serializeHead } from "../http/http1-head.ts";
 import type { EncodedBytes } from "./encode.ts";
 import { strongEtag } from "./etag.ts";
 import { notModifiedHeaders, okHeaders } from "./headers.ts";
@@ -49,11 +50,21 @@ export function createAsset(input: AssetInput): Asset {
       cacheControl: input.cacheControl,
       varies,
     };
-    const bytes = e.bytes;
+    const headers = okHeaders(facts, input.extraHeaders);
+    // The complete 200 response in one buffer: the head, then the body. The HTTP/1.1 engine sends
+    // a response with one write straight from here (refreshing the Date in place); `bytes` is a
+    // view of the body, so nothing is stored twice.
+    const head = serializeHead(200, headers, new Date(lastModified).toUTCString());
+    const headLength = Buffer.byteLength(head, "latin1");
+    const response = Buffer.allocUnsafe(headLength + e.bytes.length);
+    response.write(head, 0, "latin1");
+    response.set(e.bytes, headLength);
+    const bytes = response.subarray(headLength);
     let blob: Blob | undefined;
     return Object.freeze({
       encoding: e.encoding,
       bytes,
+      response,
       // Only the fetch adapter needs a Blob (creating one copies the bytes once): built on first
       // use, then every response shares its store.
       get body() {
@@ -62,7 +73,7 @@ export function createAsset(input: AssetInput): Asset {
       },
       size: e.bytes.length,
       etag,
-      headers: okHeaders(facts, input.extraHeaders),
+      headers,
       notModifiedHeaders: notModifiedHeaders(facts, input.extraHeaders),
     });
   });

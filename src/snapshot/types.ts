@@ -9,8 +9,13 @@ export const ENCODINGS: readonly Encoding[] = ["br", "zstd", "gzip", "identity"]
  */
 export interface Variant {
   readonly encoding: Encoding;
-  /** The stored bytes; the HTTP/1.1 engine sends from them by offset, never copying. */
+  /** The stored bytes: a view of the tail of `response`. */
   readonly bytes: Uint8Array;
+  /**
+   * The whole HTTP/1.1 200 response, head then body, in one buffer, so the engine answers with one
+   * write from shared memory. The head's Date is refreshed in place by the engine (same length).
+   */
+  readonly response: Uint8Array;
   /**
    * The same bytes as a Blob for the fetch adapter, created on first use and then shared by every
    * response (design.md: a Blob per variant; `new Response(uint8array)` would copy per request).
