@@ -38,6 +38,9 @@ async function serve(options: CliOptions): Promise<number> {
     console.error(`memserve: ${(error as Error).message}`);
     return 1;
   }
+  // Loading left the files' raw reads and the compressors' buffers behind as garbage; collect it
+  // now so the RSS reported (and held while serving) is the snapshot's, not the load's.
+  Bun.gc(true);
   let server: ReturnType<typeof startServer>;
   try {
     server = startServer(snapshot, {
