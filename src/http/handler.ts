@@ -1,14 +1,10 @@
 import type { Snapshot } from "../snapshot/types.ts";
 import { decide, type HandlerOptions, type HeaderSet, type Outcome } from "./decide.ts";
 import { httpDate } from "./http-date.ts";
-import { contentRange, createMultipartBody } from "./range.ts";
+import { contentRange, createMultipartBody, MULTIPART_BOUNDARY } from "./range.ts";
 
 export type { HandlerOptions } from "./decide.ts";
 export { ALLOW, DEFAULT_HANDLER_OPTIONS } from "./decide.ts";
-
-// One boundary per process is enough: it only has to be absent from the parts' headers and bodies
-// with overwhelming probability (RFC 2046 §5.1.1), and 24 random hex digits are.
-export const BOUNDARY = `memserve-${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`;
 
 /**
  * The fetch adapter: answers a Web `Request` from the snapshot with a Web `Response`, so memserve
@@ -66,7 +62,7 @@ function partialResponse(outcome: Extract<Outcome, { kind: "partial" }>): Respon
     ranges,
     asset.contentType,
     variant.size,
-    BOUNDARY,
+    MULTIPART_BOUNDARY,
   );
   const headers = {
     ...variant.headers,

@@ -64,6 +64,10 @@ export function contentRange(range: ByteRange, size: number): string {
 
 const encoder = new TextEncoder();
 
+// One boundary per process is enough: it only has to be absent from the parts' headers and bodies
+// with overwhelming probability (RFC 2046 §5.1.1), and 24 random hex digits are.
+export const MULTIPART_BOUNDARY = `memserve-${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`;
+
 export interface Multipart<T> {
   /** Part heads and the stored bytes' slices, in order; the slices share the stored bytes. */
   readonly chunks: readonly T[];

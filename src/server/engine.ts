@@ -1,10 +1,9 @@
 import type { Socket, TCPSocketListener, TCPSocketListenOptions } from "bun";
 import { decide, type HandlerOptions, type Outcome, statusOutcome } from "../http/decide.ts";
-import { contentRange, layoutMultipart } from "../http/range.ts";
 import type { Snapshot } from "../snapshot/types.ts";
 import { type Decision, DecisionCache } from "./decision-cache.ts";
 import { type HeadLimits, locateHead, parseHeadText, type RequestHead } from "./http1-parse.ts";
-import { headBytes, refreshDate, wireOf } from "./wire.ts";
+import { refreshDate, serializeOutcome, wireOf } from "./wire.ts";
 
 export interface EngineOptions {
   readonly port: number;
@@ -48,8 +47,6 @@ function sweepIntervalMs(options: EngineOptions): number {
   const shortest = Math.min(options.headerTimeoutMs, options.idleTimeoutS * 1000);
   return Math.min(1000, Math.max(50, Math.floor(shortest / 8)));
 }
-
-const BOUNDARY = `memserve-${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`;
 
 /**
  * The HTTP/1.1 engine on `Bun.listen`: parses request heads itself and writes responses whose heads
@@ -264,11 +261,10 @@ export class Http1Engine {
     outcome: Outcome,
     close: boolean,
   ): void {
-    const chunks = bodyChunks(outcome);
-    const { status, headers } = headOf(outcome, chunks.length);
-    this.send(socket, conn, ...whole(headBytes(status, headers, close)));
+    const { head, body } = serializeOutcome(outcome, close);
+    this.send(socket, conn, head, 0, head.length);
     if (method !== "HEAD") {
-      for (const chunk of chunks.chunks) this.send(socket, conn, ...whole(chunk));
+      for (const chunk of body) this.send(socket, conn, chunk, 0, chunk.length);
     }
     if (close) this.finish(socket, conn);
   }
@@ -311,74 +307,5 @@ export class Http1Engine {
   private finish(socket: Sock, conn: Connection): void {
     conn.closing = true;
     if (conn.queue.length === 0) socket.end();
-  }
-}
-
-function whole(data: Uint8Array): [Uint8Array, number, number] {
-  return [data, 0, data.length];
-}
-
-interface Body {
-  readonly chunks: readonly Uint8Array[];
-  readonly length: number;
-  readonly contentType?: string;
-}
-
-const encoder = new TextEncoder();
-const NO_BODY: Body = { chunks: [], length: 0 };
-
-function bodyChunks(outcome: Outcome): Body {
-  switch (outcome.kind) {
-    case "full":
-      return { chunks: [outcome.variant.bytes], length: outcome.variant.size };
-    case "not-modified":
-      return NO_BODY;
-    case "status": {
-      const text = encoder.encode(outcome.text);
-      return { chunks: [text], length: text.length };
-    }
-    case "partial": {
-      const { variant, asset, ranges } = outcome;
-      const [first] = ranges;
-      if (ranges.length === 1 && first !== undefined) {
-        const chunk = variant.bytes.subarray(first.start, first.end + 1);
-        return { chunks: [chunk], length: chunk.length };
-      }
-      const bytes = variant.bytes;
-      const slice = (a: number, b: number) => bytes.subarray(a, b);
-      return layoutMultipart(slice, ranges, asset.contentType, variant.size, BOUNDARY);
-    }
-  }
-}
-
-function headOf(
-  outcome: Outcome,
-  length: number,
-): { status: number; headers: Readonly<Record<string, string>> } {
-  switch (outcome.kind) {
-    case "full":
-      return { status: outcome.status, headers: outcome.headers };
-    case "not-modified":
-      return { status: 304, headers: outcome.variant.notModifiedHeaders };
-    case "status": {
-      // RFC 9110 §8.6: no Content-Length in a 204.
-      if (outcome.status === 204) return outcome;
-      return {
-        status: outcome.status,
-        headers: { ...outcome.headers, "content-length": `${length}` },
-      };
-    }
-    case "partial": {
-      const { variant, ranges } = outcome;
-      const [first] = ranges;
-      const extra =
-        ranges.length === 1 && first !== undefined
-          ? { "content-range": contentRange(first, variant.size) }
-          : { "content-type": `multipart/byteranges; boundary=${BOUNDARY}` };
-      return {
-        status: 206,
-        headers: { ...variant.headers, ...extra, "content-length": `${length}` },
-      };
-    }
   }
 }

@@ -1,6 +1,7 @@
-import type { HeaderSet } from "../http/decide.ts";
+import type { HeaderSet, Outcome } from "../http/decide.ts";
 import { httpDate } from "../http/http-date.ts";
 import { DATE_LENGTH, dateOffset, serializeHead } from "../http/http1-head.ts";
+import { contentRange, layoutMultipart, MULTIPART_BOUNDARY } from "../http/range.ts";
 import type { Variant } from "../snapshot/types.ts";
 
 /**
@@ -63,4 +64,81 @@ export function refreshDate(response: PreparedResponse): void {
 export function headBytes(status: number, headers: HeaderSet, close: boolean): Buffer {
   const head = serializeHead(status, headers, httpDate(), close ? "connection: close\r\n" : "");
   return Buffer.from(head, "latin1");
+}
+
+/**
+ * Any outcome as a head built for this response plus body chunks (views of stored bytes, never
+ * copies): errors, redirects, ranges, the 404 page, and answers that close the connection.
+ */
+export function serializeOutcome(
+  outcome: Outcome,
+  close: boolean,
+): { readonly head: Buffer; readonly body: readonly Uint8Array[] } {
+  const body = bodyChunks(outcome);
+  const { status, headers } = headOf(outcome, body.length);
+  return { head: headBytes(status, headers, close), body: body.chunks };
+}
+
+interface Body {
+  readonly chunks: readonly Uint8Array[];
+  readonly length: number;
+  readonly contentType?: string;
+}
+
+const NO_BODY: Body = { chunks: [], length: 0 };
+
+function bodyChunks(outcome: Outcome): Body {
+  switch (outcome.kind) {
+    case "full":
+      return { chunks: [outcome.variant.bytes], length: outcome.variant.size };
+    case "not-modified":
+      return NO_BODY;
+    case "status": {
+      const text = encoder.encode(outcome.text);
+      return { chunks: [text], length: text.length };
+    }
+    case "partial": {
+      const { variant, asset, ranges } = outcome;
+      const [first] = ranges;
+      if (ranges.length === 1 && first !== undefined) {
+        const chunk = variant.bytes.subarray(first.start, first.end + 1);
+        return { chunks: [chunk], length: chunk.length };
+      }
+      const bytes = variant.bytes;
+      const slice = (a: number, b: number) => bytes.subarray(a, b);
+      return layoutMultipart(slice, ranges, asset.contentType, variant.size, MULTIPART_BOUNDARY);
+    }
+  }
+}
+
+function headOf(
+  outcome: Outcome,
+  length: number,
+): { status: number; headers: Readonly<Record<string, string>> } {
+  switch (outcome.kind) {
+    case "full":
+      return { status: outcome.status, headers: outcome.headers };
+    case "not-modified":
+      return { status: 304, headers: outcome.variant.notModifiedHeaders };
+    case "status": {
+      // RFC 9110 §8.6: no Content-Length in a 204.
+      if (outcome.status === 204) return outcome;
+      return {
+        status: outcome.status,
+        headers: { ...outcome.headers, "content-length": `${length}` },
+      };
+    }
+    case "partial": {
+      const { variant, ranges } = outcome;
+      const [first] = ranges;
+      const extra =
+        ranges.length === 1 && first !== undefined
+          ? { "content-range": contentRange(first, variant.size) }
+          : { "content-type": `multipart/byteranges; boundary=${MULTIPART_BOUNDARY}` };
+      return {
+        status: 206,
+        headers: { ...variant.headers, ...extra, "content-length": `${length}` },
+      };
+    }
+  }
 }
