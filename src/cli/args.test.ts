@@ -56,6 +56,7 @@ describe("parseCommandLine", () => {
     [["site", "--host", ""], "--host"],
     [["site", "--max-ranges", "0"], "--max-ranges"],
     [["site", "--engine", "h2"], "--engine"],
+    [["site", "--compression", "best"], "--compression"],
     [["site", "--unknown"], "unknown"],
     [["a", "b"], "exactly one"],
     [[], "missing <dir>"],

@@ -15,6 +15,7 @@ export interface CliOptions {
   readonly maxRanges: number;
   readonly shutdownTimeoutMs: number;
   readonly engine: "http1" | "fetch";
+  readonly compression: "fast" | "max" | "both";
 }
 
 export type ParsedCommand =
@@ -40,6 +41,9 @@ Options:
       --max-ranges <n>       Most byte ranges answered in one request (default 16)
       --shutdown-timeout <s> Seconds to let responses finish on SIGTERM (default 10)
       --engine <name>        http1 (default): memserve's HTTP/1.1 engine; fetch: Bun.serve
+      --compression <mode>   both (default): serve after fast compression, then upgrade to
+                             maximum quality in the background; fast: fast only; max: wait
+                             for maximum quality (brotli 11, zstd 19, gzip 9) before serving
   -h, --help                 Show this help
   -v, --version              Show the version
 
@@ -95,6 +99,7 @@ function parseRaw(argv: readonly string[]) {
       "max-ranges": { type: "string", default: "16" },
       "shutdown-timeout": { type: "string", default: "10" },
       engine: { type: "string", default: "http1" },
+      compression: { type: "string", default: "both" },
       help: { type: "boolean", short: "h", default: false },
       version: { type: "boolean", short: "v", default: false },
     },
@@ -107,6 +112,10 @@ function toOptions(root: string, values: ReturnType<typeof parseRaw>["values"]):
   const engine = values.engine;
   if (engine !== "http1" && engine !== "fetch") {
     throw new Error(`--engine: expected http1 or fetch, got "${engine}"`);
+  }
+  const compression = values.compression;
+  if (compression !== "fast" && compression !== "max" && compression !== "both") {
+    throw new Error(`--compression: expected fast, max or both, got "${compression}"`);
   }
   const cacheControl = values["cache-control"];
   if (cacheControl !== undefined) checkFieldValue("--cache-control", cacheControl);
@@ -133,6 +142,7 @@ function toOptions(root: string, values: ReturnType<typeof parseRaw>["values"]):
     shutdownTimeoutMs:
       parseInteger("--shutdown-timeout", values["shutdown-timeout"], 0, 86400) * 1000,
     engine,
+    compression,
   };
 }
 

@@ -1,5 +1,7 @@
 import { startServer } from "../server/serve.ts";
 import { buildSnapshot } from "../snapshot/build.ts";
+import type { Snapshot } from "../snapshot/types.ts";
+import { upgradeSnapshot } from "../snapshot/upgrade.ts";
 import { type CliOptions, parseCommandLine, USAGE } from "./args.ts";
 import { formatSummary } from "./summary.ts";
 
@@ -25,13 +27,13 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 async function serve(options: CliOptions): Promise<number> {
   const warn = (message: string) => console.error(`memserve: warning: ${message}`);
-  let snapshot: Awaited<ReturnType<typeof buildSnapshot>>;
+  let snapshot: Snapshot;
   try {
     snapshot = await buildSnapshot(options.root, {
       maxAge: options.maxAge,
       cacheControl: options.cacheControl,
       extraHeaders: options.headers,
-      compressionLevel: "max",
+      compressionLevel: options.compression === "max" ? "max" : "fast",
       onWarning: warn,
     });
   } catch (error) {
@@ -57,7 +59,29 @@ async function serve(options: CliOptions): Promise<number> {
   console.log(`memserve: serving ${options.root} at ${server.url}`);
   for (const line of formatSummary(snapshot, process.memoryUsage.rss())) console.log(line);
   handleSignals(server, options.shutdownTimeoutMs);
+  if (options.compression === "both") void upgradeInBackground(snapshot, server);
   return 0;
+}
+
+/**
+ * Phase two: recompress at maximum quality while serving, then swap the whole snapshot at once.
+ * Requests in flight finish on the snapshot they started with; a failure keeps the fast one.
+ */
+async function upgradeInBackground(
+  snapshot: Snapshot,
+  server: ReturnType<typeof startServer>,
+): Promise<void> {
+  const started = performance.now();
+  try {
+    const best = await upgradeSnapshot(snapshot);
+    server.replaceSnapshot(best);
+    Bun.gc(true);
+    const seconds = ((performance.now() - started) / 1000).toFixed(2);
+    console.log(`memserve: maximum compression in ${seconds} s more`);
+    console.log(formatSummary(best, process.memoryUsage.rss())[1]);
+  } catch (error) {
+    console.error(`memserve: warning: maximum compression failed, serving fast: ${error}`);
+  }
 }
 
 function describe(error: unknown): string {

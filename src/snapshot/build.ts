@@ -34,7 +34,7 @@ export interface BuildOptions {
 const CONCURRENCY = 4;
 
 /** Where the HTTP layer finds the body for 404 responses. */
-const NOT_FOUND_PATH = "/404.html";
+export const NOT_FOUND_PATH = "/404.html";
 
 const printWarning = (message: string): void => console.warn(`warning: ${message}`);
 
@@ -109,7 +109,7 @@ async function readBytes(
   }
 }
 
-function statsFor(
+export function statsFor(
   assets: ReadonlyMap<string, Asset>,
   skipped: number,
   buildMs: number,

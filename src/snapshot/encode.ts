@@ -23,10 +23,10 @@ export interface EncodeOptions {
   readonly onWarning: (message: string) => void;
 }
 
-const CODINGS: readonly Coding[] = ["br", "zstd", "gzip"];
+export const CODINGS: readonly Coding[] = ["br", "zstd", "gzip"];
 
 /** Text-like types get brotli's text mode; the rest its generic one. */
-function modeFor(type: string): ContentMode {
+export function modeFor(type: string): ContentMode {
   return /^text\/|charset=|\+(json|xml)\b|^application\/(json|xml)\b/.test(type)
     ? "text"
     : "generic";

@@ -1,0 +1,88 @@
+import { createAsset } from "./asset.ts";
+import { NOT_FOUND_PATH, statsFor } from "./build.ts";
+import { type Coding, compress, isWorthKeeping } from "./compress.ts";
+import { CODINGS, type EncodedBytes, modeFor } from "./encode.ts";
+import { mapWithLimit } from "./map-limit.ts";
+import { contentTypeFor } from "./mime.ts";
+import type { Asset, Snapshot } from "./types.ts";
+
+export interface UpgradeOptions {
+  /**
+   * Files compressed at once. Two keep zlib's thread pool busy on a small machine while leaving the
+   * event loop (which is serving) responsive; each file in flight holds its three encodings.
+   */
+  readonly concurrency?: number;
+  /** Called after each file with the files done so far, for progress output. */
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * Phase two of startup: recompresses every compressible asset at maximum quality and returns a new
+ * frozen snapshot (the old one is untouched, so requests in flight finish on it). Per coding the
+ * smaller of the current and the new encoding is kept, so a valid max-quality sidecar is never
+ * replaced by something larger; an asset whose bytes do not change keeps its very objects, so its
+ * ETags and prepared responses stay the same. ETags change only when bytes do.
+ *
+ * @example const best = await upgradeSnapshot(fast); server.replaceSnapshot(best);
+ */
+export async function upgradeSnapshot(
+  snapshot: Snapshot,
+  options: UpgradeOptions = {},
+): Promise<Snapshot> {
+  const started = performance.now();
+  const assets = [...snapshot.assets.values()];
+  let done = 0;
+  const upgraded = await mapWithLimit(assets, options.concurrency ?? 2, async (asset) => {
+    const next = await upgradeAsset(asset, snapshot.extraHeaders);
+    options.onProgress?.(++done, assets.length);
+    return next;
+  });
+  const map = new Map<string, Asset>();
+  for (const asset of upgraded) map.set(asset.path, asset);
+  const buildMs = snapshot.stats.buildMs + (performance.now() - started);
+  return Object.freeze({
+    ...snapshot,
+    assets: Object.freeze(map),
+    notFoundPage: map.get(NOT_FOUND_PATH),
+    stats: statsFor(map, snapshot.stats.skipped, buildMs),
+  });
+}
+
+async function upgradeAsset(
+  asset: Asset,
+  extraHeaders: Readonly<Record<string, string>>,
+): Promise<Asset> {
+  const info = contentTypeFor(asset.path);
+  const raw = asset.identity.bytes;
+  if (!info.compressible || raw.length === 0) return asset;
+  const best = await Promise.all(
+    CODINGS.map(async (coding) => {
+      const current = asset.variants.find((v) => v.encoding === coding)?.bytes;
+      const fresh = await compress(raw, coding, "max", modeFor(info.type));
+      return smaller(coding, current, fresh, raw.length);
+    }),
+  );
+  const kept = best.filter((e): e is EncodedBytes => e !== undefined);
+  const unchanged =
+    kept.length === asset.variants.length - 1 &&
+    kept.every((e) => asset.variants.some((v) => v.bytes === e.bytes));
+  if (unchanged) return asset;
+  return createAsset({
+    path: asset.path,
+    contentType: asset.contentType,
+    mtimeMs: asset.lastModified,
+    cacheControl: asset.identity.headers["cache-control"] ?? "no-cache",
+    encoded: [{ encoding: "identity", bytes: raw }, ...kept],
+    extraHeaders,
+  });
+}
+
+function smaller(
+  coding: Coding,
+  current: Uint8Array | undefined,
+  fresh: Uint8Array,
+  rawLength: number,
+): EncodedBytes | undefined {
+  const bytes = current !== undefined && current.length <= fresh.length ? current : fresh;
+  return isWorthKeeping(rawLength, bytes.length) ? { encoding: coding, bytes } : undefined;
+}
