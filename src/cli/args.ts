@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { checkExtraHeader } from "../snapshot/headers.ts";
+import { defaultCacheDir } from "../snapshot/store.ts";
 
 /** Everything the command line can set, validated. */
 export interface CliOptions {
@@ -16,15 +17,19 @@ export interface CliOptions {
   readonly shutdownTimeoutMs: number;
   readonly engine: "http1" | "fetch";
   readonly compression: "fast" | "max" | "both";
+  /** Where maximum-quality encodings persist between runs; undefined with --no-cache-dir. */
+  readonly cacheDir: string | undefined;
 }
 
 export type ParsedCommand =
-  | { readonly kind: "serve"; readonly options: CliOptions }
+  | { readonly kind: "serve" | "build" | "prune"; readonly options: CliOptions }
   | { readonly kind: "help" }
   | { readonly kind: "version" }
   | { readonly kind: "error"; readonly message: string };
 
 export const USAGE = `Usage: memserve <dir> [options]
+       memserve build <dir>   compress at maximum quality into the cache dir, then exit
+       memserve prune <dir>   delete cache entries that no file of <dir> uses
 
 Serve a directory from memory: every file is loaded and precompressed
 (brotli, zstd, gzip) at startup, and every request is answered from RAM.
@@ -44,6 +49,10 @@ Options:
       --compression <mode>   both (default): serve after fast compression, then upgrade to
                              maximum quality in the background; fast: fast only; max: wait
                              for maximum quality (brotli 11, zstd 19, gzip 9) before serving
+      --cache-dir <dir>      Keep maximum-quality encodings here between runs, so a restart
+                             with unchanged files is at maximum at once
+                             (default $XDG_CACHE_HOME/memserve or ~/.cache/memserve)
+      --no-cache-dir         Keep nothing between runs
   -h, --help                 Show this help
   -v, --version              Show the version
 
@@ -69,14 +78,20 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   }
   if (values.help) return { kind: "help" };
   if (values.version) return { kind: "version" };
-  if (positionals.length !== 1) {
+  // `memserve build <dir>` and `memserve prune <dir>` are subcommands; `memserve build` alone
+  // serves a directory named build (a common output folder), so only two positionals mean one.
+  const [first, second] = positionals;
+  const sub =
+    positionals.length === 2 && (first === "build" || first === "prune") ? first : undefined;
+  if (positionals.length !== 1 && sub === undefined) {
     return {
       kind: "error",
       message: positionals.length === 0 ? "missing <dir>" : "expected exactly one <dir>",
     };
   }
   try {
-    return { kind: "serve", options: toOptions(positionals[0] as string, values) };
+    const root = (sub === undefined ? first : second) as string;
+    return { kind: sub ?? "serve", options: toOptions(root, values) };
   } catch (error) {
     return { kind: "error", message: (error as Error).message };
   }
@@ -100,6 +115,8 @@ function parseRaw(argv: readonly string[]) {
       "shutdown-timeout": { type: "string", default: "10" },
       engine: { type: "string", default: "http1" },
       compression: { type: "string", default: "both" },
+      "cache-dir": { type: "string" },
+      "no-cache-dir": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
       version: { type: "boolean", short: "v", default: false },
     },
@@ -143,6 +160,7 @@ function toOptions(root: string, values: ReturnType<typeof parseRaw>["values"]):
       parseInteger("--shutdown-timeout", values["shutdown-timeout"], 0, 86400) * 1000,
     engine,
     compression,
+    cacheDir: values["no-cache-dir"] ? undefined : (values["cache-dir"] ?? defaultCacheDir()),
   };
 }
 

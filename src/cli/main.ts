@@ -1,9 +1,11 @@
 import { startServer } from "../server/serve.ts";
 import { buildSnapshot } from "../snapshot/build.ts";
+import { type CompressionStore, openStore } from "../snapshot/store.ts";
 import type { Snapshot } from "../snapshot/types.ts";
 import { upgradeSnapshot } from "../snapshot/upgrade.ts";
 import { type CliOptions, parseCommandLine, USAGE } from "./args.ts";
-import { formatSummary } from "./summary.ts";
+import { pruneStore } from "./prune.ts";
+import { formatBytes, formatSummary } from "./summary.ts";
 
 const VERSION = "0.1.0";
 
@@ -22,24 +24,79 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 2;
     case "serve":
       return serve(command.options);
+    case "build":
+      return build(command.options);
+    case "prune":
+      return prune(command.options);
   }
 }
 
-async function serve(options: CliOptions): Promise<number> {
-  const warn = (message: string) => console.error(`memserve: warning: ${message}`);
-  let snapshot: Snapshot;
+const warn = (message: string) => console.error(`memserve: warning: ${message}`);
+
+/** The persistent store, unless disabled; an unusable directory is a warning, not an error. */
+function openCache(options: CliOptions): Promise<CompressionStore | undefined> {
+  if (options.cacheDir === undefined) return Promise.resolve(undefined);
+  return openStore(options.cacheDir, { onWarning: warn });
+}
+
+/** Loads the snapshot; undefined (after printing why) when the directory cannot be served. */
+async function load(
+  options: CliOptions,
+  level: "fast" | "max",
+  store: CompressionStore | undefined,
+): Promise<Snapshot | undefined> {
   try {
-    snapshot = await buildSnapshot(options.root, {
+    return await buildSnapshot(options.root, {
       maxAge: options.maxAge,
       cacheControl: options.cacheControl,
       extraHeaders: options.headers,
-      compressionLevel: options.compression === "max" ? "max" : "fast",
+      compressionLevel: level,
       onWarning: warn,
+      store,
     });
+  } catch (error) {
+    console.error(`memserve: ${(error as Error).message}`);
+    return undefined;
+  }
+}
+
+/** `memserve build <dir>`: fill the store at maximum quality (for CI or an image build). */
+async function build(options: CliOptions): Promise<number> {
+  const store = await openCache(options);
+  if (store === undefined) {
+    console.error("memserve: build needs a writable cache dir (--cache-dir)");
+    return 1;
+  }
+  const snapshot = await load(options, "max", store);
+  if (snapshot === undefined) return 1;
+  console.log(`memserve: built ${options.root} into ${store.dir}`);
+  for (const line of formatSummary(snapshot, process.memoryUsage.rss())) console.log(line);
+  return 0;
+}
+
+/** `memserve prune <dir>`: delete store entries no file of <dir> uses. */
+async function prune(options: CliOptions): Promise<number> {
+  const store = await openCache(options);
+  if (store === undefined) {
+    console.error("memserve: prune needs a cache dir (--cache-dir)");
+    return 1;
+  }
+  try {
+    const result = await pruneStore(options.root, store, warn);
+    console.log(
+      `memserve: pruned ${store.dir}: ${result.removed} entries removed (${formatBytes(result.bytesFreed)}), ${result.kept} kept`,
+    );
+    return 0;
   } catch (error) {
     console.error(`memserve: ${(error as Error).message}`);
     return 1;
   }
+}
+
+async function serve(options: CliOptions): Promise<number> {
+  const store = await openCache(options);
+  const snapshot = await load(options, options.compression === "max" ? "max" : "fast", store);
+  if (snapshot === undefined) return 1;
   // Loading left the files' raw reads and the compressors' buffers behind as garbage; collect it
   // now so the RSS reported (and held while serving) is the snapshot's, not the load's.
   Bun.gc(true);
@@ -59,7 +116,7 @@ async function serve(options: CliOptions): Promise<number> {
   console.log(`memserve: serving ${options.root} at ${server.url}`);
   for (const line of formatSummary(snapshot, process.memoryUsage.rss())) console.log(line);
   handleSignals(server, options.shutdownTimeoutMs);
-  if (options.compression === "both") void upgradeInBackground(snapshot, server);
+  if (options.compression === "both") void upgradeInBackground(snapshot, server, store);
   return 0;
 }
 
@@ -70,10 +127,15 @@ async function serve(options: CliOptions): Promise<number> {
 async function upgradeInBackground(
   snapshot: Snapshot,
   server: ReturnType<typeof startServer>,
+  store: CompressionStore | undefined,
 ): Promise<void> {
   const started = performance.now();
   try {
-    const best = await upgradeSnapshot(snapshot);
+    const best = await upgradeSnapshot(snapshot, { store });
+    if (best === snapshot) {
+      console.log("memserve: already at maximum compression");
+      return;
+    }
     server.replaceSnapshot(best);
     Bun.gc(true);
     const seconds = ((performance.now() - started) / 1000).toFixed(2);

@@ -9,6 +9,7 @@ import { mapWithLimit } from "./map-limit.ts";
 import { contentTypeFor } from "./mime.ts";
 import { READ_FLAGS, type ScannedFile, scanDirectory } from "./scan.ts";
 import { splitSidecars } from "./sidecars.ts";
+import type { CompressionStore } from "./store.ts";
 import type { Asset, Encoding, Snapshot, SnapshotStats } from "./types.ts";
 
 export interface BuildOptions {
@@ -23,6 +24,8 @@ export interface BuildOptions {
    * for ~11% smaller brotli on 9 MB of JS/JSON, too slow to block startup on (design.md).
    */
   readonly compressionLevel?: CompressionLevel;
+  /** Maximum-quality encodings from earlier runs (`openStore`); none when undefined. */
+  readonly store?: CompressionStore | undefined;
   /** Skipped files and ignored sidecars; default prints to stderr. */
   readonly onWarning?: (message: string) => void;
 }
@@ -65,6 +68,7 @@ export async function buildSnapshot(root: string, options: BuildOptions): Promis
       level: options.compressionLevel ?? "fast",
       sidecars: sidecars.get(file.urlPath),
       onWarning: warn,
+      store: options.store,
     });
     const cacheControl = cacheControlFor(file.urlPath, info.type, {
       maxAge: options.maxAge,

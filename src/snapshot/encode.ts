@@ -8,6 +8,7 @@ import {
 import type { ContentTypeInfo } from "./mime.ts";
 import type { ScannedFile } from "./scan.ts";
 import { readValidSidecar } from "./sidecars.ts";
+import type { CompressionStore } from "./store.ts";
 import type { Encoding } from "./types.ts";
 
 /** The bytes of one representation, before it becomes a `Variant`. */
@@ -21,6 +22,8 @@ export interface EncodeOptions {
   /** Precompressed files for this primary, by coding (`splitSidecars`). */
   readonly sidecars: ReadonlyMap<Coding, ScannedFile> | undefined;
   readonly onWarning: (message: string) => void;
+  /** Maximum-quality encodings from earlier runs; new ones are added when `level` is max. */
+  readonly store?: CompressionStore | undefined;
 }
 
 export const CODINGS: readonly Coding[] = ["br", "zstd", "gzip"];
@@ -70,6 +73,25 @@ async function encodeOne(
     options.onWarning(`ignored sidecar ${sidecar.urlPath.slice(1)}: ${check.reason}; ${fallback}`);
   }
   if (!info.compressible) return undefined;
-  const bytes = await compress(raw, coding, options.level, modeFor(info.type));
+  const bytes = await compressWithStore(raw, coding, info, options.level, options.store);
   return { encoding: coding, bytes };
+}
+
+/**
+ * A stored maximum-quality encoding when the store has one (a warm restart is at maximum at once);
+ * else compress at `level`, and store the result when it is maximum quality.
+ */
+export async function compressWithStore(
+  raw: Uint8Array,
+  coding: Coding,
+  info: ContentTypeInfo,
+  level: CompressionLevel,
+  store: CompressionStore | undefined,
+): Promise<Uint8Array> {
+  const key = { source: raw, codec: coding, level: "max" };
+  const stored = await store?.get(key);
+  if (stored !== undefined) return stored;
+  const bytes = await compress(raw, coding, level, modeFor(info.type));
+  if (level === "max") await store?.put(key, bytes);
+  return bytes;
 }

@@ -1,4 +1,4 @@
-import { lstat, mkdir, readdir, readFile, rename, rmdir, unlink, writeFile } from "node:fs/promises";
+import { lstat, mkdir, readdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 
@@ -21,28 +21,40 @@ export interface PruneResult {
   readonly bytesFreed: number;
 }
 
-/** A directory of compressed variants, content-addressed, so a restart with unchanged files skips compression. */
+type Tally = { -readonly [K in keyof PruneResult]: number };
+
+/**
+ * A directory of compressed variants named by what they encode, so a restart with unchanged files
+ * finds its maximum-quality encodings instead of recompressing.
+ */
 export interface CompressionStore {
-  /** The stored encoding of `source`, verified; undefined when absent, unreadable or corrupt (a corrupt entry is deleted). */
+  /**
+   * The stored encoding of `source`, verified; undefined when absent, unreadable or corrupt (a
+   * corrupt entry is deleted). Never throws for IO errors.
+   */
   get(key: StoreKey): Promise<Uint8Array | undefined>;
-  /** Stores `encoded` atomically (temp file + rename). Never throws: on an IO error it warns once and stops writing. */
+  /**
+   * Stores `encoded` atomically (temp file in the same directory + rename). Never throws: after any
+   * IO error (EACCES, EROFS, ENOSPC...) it warns once and stores nothing more.
+   */
   put(key: StoreKey, encoded: Uint8Array): Promise<void>;
-  /** Deletes entries whose name (from `entryName`) is not in `keep`, and temp files over an hour old. */
+  /** Deletes entries whose name (`entryName`) is not in `keep`, and temp files over an hour old. */
   prune(keep: ReadonlySet<string>): Promise<PruneResult>;
-  /** The entry's path relative to `dir`: `"ab/ab12…ef.br-max"`. Throws TypeError on a malformed level. */
+  /** The entry's path relative to `dir`: `"ab/ab12…ef.br-max"`. TypeError on a bad level. */
   entryName(key: StoreKey): string;
   /** Absolute. */
   readonly dir: string;
 }
 
-// Entry file: one text line `MSV1 <codec> <level> <sha256 of payload, hex> <payload length>\n`, then
-// the payload. Text so `head -1` shows it; the payload hash catches truncation and bit rot.
+// Entry file: one text line `MSV1 <codec> <level> <sha256 of payload, hex> <payload length>\n`,
+// then the payload. Text so `head -1` shows it; the payload hash catches truncation and bit rot.
 const MAGIC = "MSV1";
-const MAX_HEADER = 4 + 1 + 4 + 1 + 32 + 1 + 64 + 1 + 16 + 1;
+const MAX_HEADER = 128; // the longest is 4+1+4+1+32+1+64+1+16 digits+1 = 125 bytes
 const LEVEL = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
 const ENTRY = /^[0-9a-f]{64}\.(?:br|zstd|gzip)-[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
 const FAN_OUT = /^[0-9a-f]{2}$/;
 const TEMP = /\.tmp-\d+-[0-9a-f]+$/;
+const PROBE = /^\.probe\.tmp-\d+-[0-9a-f]+$/;
 /** A temp file this old belongs to a writer that crashed: no write of one variant takes an hour. */
 const STALE_TEMP_MS = 60 * 60 * 1000;
 
@@ -51,11 +63,12 @@ const codeOf = (error: unknown): string => (error as NodeJS.ErrnoException).code
 
 /**
  * Where the store lives unless `--cache-dir` says otherwise: the platform's per-user cache dir.
- * Linux and others follow the XDG Base Directory spec, which says a relative XDG_CACHE_HOME is invalid.
+ * Everywhere but macOS that is the XDG Base Directory rule, under which a relative XDG_CACHE_HOME
+ * is invalid (ignored). The arguments exist for tests.
  *
- * @example defaultCacheDir({ XDG_CACHE_HOME: "/var/cache/u" }, "linux", "/home/u") // "/var/cache/u/memserve"
- * @example defaultCacheDir({}, "linux", "/home/u")                                  // "/home/u/.cache/memserve"
- * @example defaultCacheDir({}, "darwin", "/Users/u")                     // "/Users/u/Library/Caches/memserve"
+ * @example defaultCacheDir({ XDG_CACHE_HOME: "/var/c" }, "linux", "/home/u") // "/var/c/memserve"
+ * @example defaultCacheDir({}, "linux", "/home/u")   // "/home/u/.cache/memserve"
+ * @example defaultCacheDir({}, "darwin", "/Users/u") // "/Users/u/Library/Caches/memserve"
  */
 export function defaultCacheDir(
   env: Readonly<Record<string, string | undefined>> = process.env,
@@ -63,7 +76,6 @@ export function defaultCacheDir(
   home: string = homedir(),
 ): string {
   if (platform === "darwin") return join(home, "Library", "Caches", "memserve");
-  if (platform === "win32") return join(env.LOCALAPPDATA ?? join(home, "AppData", "Local"), "memserve");
   const xdg = env.XDG_CACHE_HOME;
   return xdg?.startsWith("/") ? join(xdg, "memserve") : join(home, ".cache", "memserve");
 }
@@ -78,11 +90,8 @@ function sha256Hex(bytes: Uint8Array): string {
 const sourceHashes = new WeakMap<Uint8Array, string>();
 
 function sourceHash(source: Uint8Array): string {
-  let hash = sourceHashes.get(source);
-  if (hash === undefined) {
-    hash = sha256Hex(source);
-    sourceHashes.set(source, hash);
-  }
+  const hash = sourceHashes.get(source) ?? sha256Hex(source);
+  sourceHashes.set(source, hash);
   return hash;
 }
 
@@ -92,21 +101,17 @@ function tempSuffix(): string {
   return `.tmp-${process.pid}-${random.toString(16)}`;
 }
 
-/** Header line + payload in one buffer, so one `writeFile` (which retries short writes) writes it. */
+/** Header line + payload in one buffer, for one `writeFile` (which retries short writes). */
 function entryBytes(key: StoreKey, payload: Uint8Array): Uint8Array {
   const line = `${MAGIC} ${key.codec} ${key.level} ${sha256Hex(payload)} ${payload.length}\n`;
-  const header = new TextEncoder().encode(line);
-  const bytes = new Uint8Array(header.length + payload.length);
-  bytes.set(header);
-  bytes.set(payload, header.length);
-  return bytes;
+  return Buffer.concat([new TextEncoder().encode(line), payload]);
 }
 
 /**
  * The payload of an entry file if it is intact and for `key`'s codec and level, else why not.
  *
- * @example verifyEntry(entryBytes(key, payload), key)              // payload (a view, not a copy)
- * @example verifyEntry(entryBytes(key, payload).subarray(0, 9), key) // "no header line"
+ * @example verifyEntry(entryBytes(key, payload), key)  // payload (a view, no copy)
+ * @example verifyEntry(entry minus its last 3 bytes, key) // "97 bytes, header says 100"
  */
 function verifyEntry(file: Uint8Array, key: StoreKey): Uint8Array | string {
   const end = file.subarray(0, MAX_HEADER).indexOf(0x0a);
@@ -132,7 +137,8 @@ class DirStore implements CompressionStore {
   ) {}
 
   entryName(key: StoreKey): string {
-    if (!LEVEL.test(key.level)) throw new TypeError(`invalid store level: ${JSON.stringify(key.level)}`);
+    if (!LEVEL.test(key.level))
+      throw new TypeError(`invalid store level: ${JSON.stringify(key.level)}`);
     const hash = sourceHash(key.source);
     // Two-hex-digit fan-out: 256 directories keep each small even at 100k entries.
     return `${hash.slice(0, 2)}/${hash}.${key.codec}-${key.level}`;
@@ -178,11 +184,11 @@ class DirStore implements CompressionStore {
   }
 
   async prune(keep: ReadonlySet<string>): Promise<PruneResult> {
-    const result = { removed: 0, kept: 0, bytesFreed: 0 };
+    const result: Tally = { removed: 0, kept: 0, bytesFreed: 0 };
     const now = Date.now();
     for (const top of await listDir(this.dir)) {
-      if (TEMP.test(top)) await this.#removeIfStale(join(this.dir, top), now, result);
-      if (!FAN_OUT.test(top)) continue; // not ours (or the probe's temp): left alone
+      if (PROBE.test(top)) await this.#removeIfStale(join(this.dir, top), now, result);
+      if (!FAN_OUT.test(top)) continue; // anything else at the top is not ours: left alone
       const fanDir = join(this.dir, top);
       for (const file of await listDir(fanDir)) await this.#pruneFile(top, file, keep, now, result);
       // Empty fan-out directories stay: removing one could race a running server's put into it.
@@ -196,21 +202,21 @@ class DirStore implements CompressionStore {
     file: string,
     keep: ReadonlySet<string>,
     now: number,
-    result: { removed: number; kept: number; bytesFreed: number },
+    result: Tally,
   ): Promise<void> {
     const path = join(this.dir, fan, file);
-    if (TEMP.test(file)) await this.#removeIfStale(path, now, result);
-    else if (!ENTRY.test(file) || !file.startsWith(fan)) return;
-    else if (keep.has(`${fan}/${file}`)) result.kept++;
+    if (TEMP.test(file)) return this.#removeIfStale(path, now, result);
+    if (!ENTRY.test(file) || !file.startsWith(fan)) return;
+    if (keep.has(`${fan}/${file}`)) result.kept++;
     else await this.#remove(path, result);
   }
 
-  async #removeIfStale(path: string, now: number, result: { removed: number; bytesFreed: number }) {
+  async #removeIfStale(path: string, now: number, result: Tally): Promise<void> {
     const info = await lstat(path).catch(() => undefined);
     if (info?.isFile() && now - info.mtimeMs > STALE_TEMP_MS) await this.#remove(path, result);
   }
 
-  async #remove(path: string, result: { removed: number; bytesFreed: number }): Promise<void> {
+  async #remove(path: string, result: Tally): Promise<void> {
     try {
       const { size } = await lstat(path);
       await unlink(path);
@@ -270,10 +276,7 @@ export async function openStore(
     return new DirStore(root, true, warn);
   } catch (error) {
     await unlink(probe).catch(ignore);
-    const readable = await readdir(root).then(
-      () => true,
-      () => false,
-    );
+    const readable = (await readdir(root).catch(() => undefined)) !== undefined;
     const rest = readable ? "using its entries, storing no new ones" : "continuing without it";
     warn(`cache dir ${root} is not writable (${codeOf(error)}): ${rest}`);
     return readable ? new DirStore(root, false, warn) : undefined;

@@ -1,9 +1,10 @@
 import { createAsset } from "./asset.ts";
 import { NOT_FOUND_PATH, statsFor } from "./build.ts";
-import { type Coding, compress, isWorthKeeping } from "./compress.ts";
-import { CODINGS, type EncodedBytes, modeFor } from "./encode.ts";
+import { type Coding, isWorthKeeping } from "./compress.ts";
+import { CODINGS, compressWithStore, type EncodedBytes } from "./encode.ts";
 import { mapWithLimit } from "./map-limit.ts";
 import { contentTypeFor } from "./mime.ts";
+import type { CompressionStore } from "./store.ts";
 import type { Asset, Snapshot } from "./types.ts";
 
 export interface UpgradeOptions {
@@ -14,6 +15,8 @@ export interface UpgradeOptions {
   readonly concurrency?: number;
   /** Called after each file with the files done so far, for progress output. */
   readonly onProgress?: (done: number, total: number) => void;
+  /** Where maximum-quality encodings are looked up first and stored after compressing. */
+  readonly store?: CompressionStore | undefined;
 }
 
 /**
@@ -21,7 +24,8 @@ export interface UpgradeOptions {
  * frozen snapshot (the old one is untouched, so requests in flight finish on it). Per coding the
  * smaller of the current and the new encoding is kept, so a valid max-quality sidecar is never
  * replaced by something larger; an asset whose bytes do not change keeps its very objects, so its
- * ETags and prepared responses stay the same. ETags change only when bytes do.
+ * ETags and prepared responses stay the same. ETags change only when bytes do. When nothing
+ * improves, the same snapshot is returned.
  *
  * @example const best = await upgradeSnapshot(fast); server.replaceSnapshot(best);
  */
@@ -33,10 +37,12 @@ export async function upgradeSnapshot(
   const assets = [...snapshot.assets.values()];
   let done = 0;
   const upgraded = await mapWithLimit(assets, options.concurrency ?? 2, async (asset) => {
-    const next = await upgradeAsset(asset, snapshot.extraHeaders);
+    const next = await upgradeAsset(asset, snapshot.extraHeaders, options.store);
     options.onProgress?.(++done, assets.length);
     return next;
   });
+  // Nothing better (a warm restart from the store, or max-quality sidecars): keep the snapshot.
+  if (upgraded.every((asset, i) => asset === assets[i])) return snapshot;
   const map = new Map<string, Asset>();
   for (const asset of upgraded) map.set(asset.path, asset);
   const buildMs = snapshot.stats.buildMs + (performance.now() - started);
@@ -51,6 +57,7 @@ export async function upgradeSnapshot(
 async function upgradeAsset(
   asset: Asset,
   extraHeaders: Readonly<Record<string, string>>,
+  store: CompressionStore | undefined,
 ): Promise<Asset> {
   const info = contentTypeFor(asset.path);
   const raw = asset.identity.bytes;
@@ -58,7 +65,7 @@ async function upgradeAsset(
   const best = await Promise.all(
     CODINGS.map(async (coding) => {
       const current = asset.variants.find((v) => v.encoding === coding)?.bytes;
-      const fresh = await compress(raw, coding, "max", modeFor(info.type));
+      const fresh = await compressWithStore(raw, coding, info, "max", store);
       return smaller(coding, current, fresh, raw.length);
     }),
   );

@@ -1,7 +1,12 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 export const BIN = join(import.meta.dir, "..", "..", "bin", "memserve.js");
+
+/** The CLI's default cache dir lives under XDG_CACHE_HOME: point it at a scratch dir, never ~/.cache. */
+const ENV = { ...process.env, XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), "memserve-cache-")) };
 
 export interface CliRun {
   readonly child: ChildProcess;
@@ -14,7 +19,7 @@ export interface CliRun {
 
 /** Starts `memserve <args>` through the real bin and waits for the line with its URL. */
 export function startCli(args: readonly string[], timeoutMs = 20_000): Promise<CliRun> {
-  const child = spawn("node", [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn("node", [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"], env: ENV });
   let out = "";
   let err = "";
   const exited = new Promise<number | string>((resolve) =>
@@ -49,7 +54,7 @@ export function runCli(
   timeoutMs = 20_000,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn("node", [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("node", [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"], env: ENV });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk) => {
