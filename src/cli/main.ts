@@ -4,6 +4,7 @@ import { type CompressionStore, openStore } from "../snapshot/store.ts";
 import type { Snapshot } from "../snapshot/types.ts";
 import { upgradeSnapshot } from "../snapshot/upgrade.ts";
 import { type CliOptions, parseCommandLine, USAGE } from "./args.ts";
+import { createProgressBar } from "./progress.ts";
 import { pruneStore } from "./prune.ts";
 import { formatBytes, formatSummary } from "./summary.ts";
 
@@ -45,6 +46,7 @@ async function load(
   level: "fast" | "max",
   store: CompressionStore | undefined,
 ): Promise<Snapshot | undefined> {
+  const bar = createProgressBar(process.stderr, `compressing (${level})`);
   try {
     return await buildSnapshot(options.root, {
       maxAge: options.maxAge,
@@ -52,11 +54,14 @@ async function load(
       extraHeaders: options.headers,
       compressionLevel: level,
       onWarning: warn,
+      onProgress: bar.update,
       store,
     });
   } catch (error) {
     console.error(`memserve: ${(error as Error).message}`);
     return undefined;
+  } finally {
+    bar.done();
   }
 }
 
@@ -130,8 +135,10 @@ async function upgradeInBackground(
   store: CompressionStore | undefined,
 ): Promise<void> {
   const started = performance.now();
+  const bar = createProgressBar(process.stderr, "compressing (max)");
   try {
-    const best = await upgradeSnapshot(snapshot, { store });
+    const best = await upgradeSnapshot(snapshot, { store, onProgress: bar.update });
+    bar.done();
     if (best === snapshot) {
       console.log("memserve: already at maximum compression");
       return;
@@ -142,6 +149,7 @@ async function upgradeInBackground(
     console.log(`memserve: maximum compression in ${seconds} s more`);
     console.log(formatSummary(best, process.memoryUsage.rss())[1]);
   } catch (error) {
+    bar.done();
     console.error(`memserve: warning: maximum compression failed, serving fast: ${error}`);
   }
 }

@@ -26,6 +26,8 @@ export interface BuildOptions {
   readonly compressionLevel?: CompressionLevel;
   /** Maximum-quality encodings from earlier runs (`openStore`); none when undefined. */
   readonly store?: CompressionStore | undefined;
+  /** After each file: progress by files and by the bytes of the files (for a progress bar). */
+  readonly onProgress?: (progress: Progress) => void;
   /** Skipped files and ignored sidecars; default prints to stderr. */
   readonly onWarning?: (message: string) => void;
 }
@@ -60,7 +62,17 @@ export async function buildSnapshot(root: string, options: BuildOptions): Promis
   for (const message of scan.warnings) warn(message);
   const { primaries, sidecars } = splitSidecars(scan.files);
 
-  const built = await mapWithLimit(primaries, CONCURRENCY, async (file) => {
+  const progress = startProgress(
+    primaries.map((file) => file.size),
+    options.onProgress,
+  );
+  const built = await mapWithLimit(primaries, CONCURRENCY, async (file, index) => {
+    const asset = await loadAsset(file);
+    progress(index);
+    return asset;
+  });
+
+  async function loadAsset(file: ScannedFile): Promise<Asset | undefined> {
     const raw = await readBytes(file, warn);
     if (raw === undefined) return undefined;
     const info = contentTypeFor(file.urlPath);
@@ -83,7 +95,7 @@ export async function buildSnapshot(root: string, options: BuildOptions): Promis
       encoded,
       extraHeaders,
     });
-  });
+  }
 
   const assets = new Map<string, Asset>();
   for (const asset of built) if (asset !== undefined) assets.set(asset.path, asset);
@@ -111,6 +123,28 @@ async function readBytes(
     warn(`cannot read ${file.urlPath.slice(1)}: ${(error as NodeJS.ErrnoException).code ?? error}`);
     return undefined;
   }
+}
+
+export interface Progress {
+  readonly files: number;
+  readonly totalFiles: number;
+  readonly bytes: number;
+  readonly totalBytes: number;
+}
+
+/** A callback counting finished items (by index into `sizes`) into `Progress` reports. */
+export function startProgress(
+  sizes: readonly number[],
+  onProgress: ((progress: Progress) => void) | undefined,
+): (index: number) => void {
+  const totalBytes = sizes.reduce((sum, size) => sum + size, 0);
+  let files = 0;
+  let bytes = 0;
+  return (index) => {
+    files++;
+    bytes += sizes[index] ?? 0;
+    onProgress?.({ files, totalFiles: sizes.length, bytes, totalBytes });
+  };
 }
 
 export function statsFor(

@@ -1,5 +1,5 @@
 import { createAsset } from "./asset.ts";
-import { NOT_FOUND_PATH, statsFor } from "./build.ts";
+import { NOT_FOUND_PATH, type Progress, startProgress, statsFor } from "./build.ts";
 import { type Coding, isWorthKeeping } from "./compress.ts";
 import { CODINGS, compressWithStore, type EncodedBytes } from "./encode.ts";
 import { mapWithLimit } from "./map-limit.ts";
@@ -13,8 +13,8 @@ export interface UpgradeOptions {
    * event loop (which is serving) responsive; each file in flight holds its three encodings.
    */
   readonly concurrency?: number;
-  /** Called after each file with the files done so far, for progress output. */
-  readonly onProgress?: (done: number, total: number) => void;
+  /** After each file: progress by files and bytes (for a progress bar). */
+  readonly onProgress?: (progress: Progress) => void;
   /** Where maximum-quality encodings are looked up first and stored after compressing. */
   readonly store?: CompressionStore | undefined;
 }
@@ -35,10 +35,13 @@ export async function upgradeSnapshot(
 ): Promise<Snapshot> {
   const started = performance.now();
   const assets = [...snapshot.assets.values()];
-  let done = 0;
-  const upgraded = await mapWithLimit(assets, options.concurrency ?? 2, async (asset) => {
+  const progress = startProgress(
+    assets.map((asset) => asset.identity.size),
+    options.onProgress,
+  );
+  const upgraded = await mapWithLimit(assets, options.concurrency ?? 2, async (asset, index) => {
     const next = await upgradeAsset(asset, snapshot.extraHeaders, options.store);
-    options.onProgress?.(++done, assets.length);
+    progress(index);
     return next;
   });
   // Nothing better (a warm restart from the store, or max-quality sidecars): keep the snapshot.
