@@ -121,7 +121,11 @@ async function serve(options: CliOptions): Promise<number> {
   console.log(`memserve: serving ${options.root} at ${server.url}`);
   for (const line of formatSummary(snapshot, process.memoryUsage.rss())) console.log(line);
   handleSignals(server, options.shutdownTimeoutMs);
-  if (options.compression === "both") void upgradeInBackground(snapshot, server, store);
+  if (options.compression === "both" && snapshot.stats.fastEncodings === 0) {
+    console.log("memserve: at maximum compression already");
+  } else if (options.compression === "both") {
+    void upgradeInBackground(snapshot, server, store);
+  }
   return 0;
 }
 

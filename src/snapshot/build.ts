@@ -66,6 +66,7 @@ export async function buildSnapshot(root: string, options: BuildOptions): Promis
     primaries.map((file) => file.size),
     options.onProgress,
   );
+  const counts = { fast: 0 };
   const built = await mapWithLimit(primaries, CONCURRENCY, async (file, index) => {
     const asset = await loadAsset(file);
     progress(index);
@@ -81,6 +82,7 @@ export async function buildSnapshot(root: string, options: BuildOptions): Promis
       sidecars: sidecars.get(file.urlPath),
       onWarning: warn,
       store: options.store,
+      counts,
     });
     const cacheControl = cacheControlFor(file.urlPath, info.type, {
       maxAge: options.maxAge,
@@ -100,7 +102,8 @@ export async function buildSnapshot(root: string, options: BuildOptions): Promis
   const assets = new Map<string, Asset>();
   for (const asset of built) if (asset !== undefined) assets.set(asset.path, asset);
   const unread = built.length - assets.size;
-  const stats = statsFor(assets, scan.warnings.length + unread, performance.now() - started);
+  const elapsed = performance.now() - started;
+  const stats = statsFor(assets, scan.warnings.length + unread, elapsed, counts.fast);
   return Object.freeze({
     root: resolve(root),
     // Frozen against reassignment of fields; the Map's own methods stay available, and the
@@ -151,6 +154,7 @@ export function statsFor(
   assets: ReadonlyMap<string, Asset>,
   skipped: number,
   buildMs: number,
+  fastEncodings: number,
 ): SnapshotStats {
   const bytesByEncoding: Record<Encoding, number> = { br: 0, zstd: 0, gzip: 0, identity: 0 };
   for (const asset of assets.values()) {
@@ -162,5 +166,6 @@ export function statsFor(
     rawBytes: bytesByEncoding.identity,
     bytesByEncoding: Object.freeze(bytesByEncoding),
     buildMs: Math.round(buildMs),
+    fastEncodings,
   });
 }

@@ -24,6 +24,8 @@ export interface EncodeOptions {
   readonly onWarning: (message: string) => void;
   /** Maximum-quality encodings from earlier runs; new ones are added when `level` is max. */
   readonly store?: CompressionStore | undefined;
+  /** Counts encodings made below maximum quality (none: the upgrade pass has nothing to do). */
+  readonly counts?: { fast: number };
 }
 
 export const CODINGS: readonly Coding[] = ["br", "zstd", "gzip"];
@@ -74,7 +76,10 @@ async function encodeOne(
   }
   if (!info.compressible) return undefined;
   const bytes = await compressWithStore(raw, coding, info, options.level, options.store);
-  return { encoding: coding, bytes };
+  if (options.counts !== undefined && options.level !== "max" && bytes.maxQuality !== true) {
+    options.counts.fast++;
+  }
+  return { encoding: coding, bytes: bytes.bytes };
 }
 
 /**
@@ -87,11 +92,11 @@ export async function compressWithStore(
   info: ContentTypeInfo,
   level: CompressionLevel,
   store: CompressionStore | undefined,
-): Promise<Uint8Array> {
+): Promise<{ readonly bytes: Uint8Array; readonly maxQuality: boolean }> {
   const key = { source: raw, codec: coding, level: "max" };
   const stored = await store?.get(key);
-  if (stored !== undefined) return stored;
+  if (stored !== undefined) return { bytes: stored, maxQuality: true };
   const bytes = await compress(raw, coding, level, modeFor(info.type));
   if (level === "max") await store?.put(key, bytes);
-  return bytes;
+  return { bytes, maxQuality: level === "max" };
 }

@@ -53,6 +53,8 @@ export interface SnapshotStats {
   /** Bytes held per encoding (identity = raw bytes kept; others only for kept variants). */
   readonly bytesByEncoding: Readonly<Record<Encoding, number>>;
   readonly buildMs: number;
+  /** Encodings made below maximum quality; 0 means the snapshot is as good as it gets. */
+  readonly fastEncodings: number;
 }
 
 /** Immutable: built once, then only read. A reload builds a new one. */
