@@ -1,27 +1,10 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { brotliDecompressSync, gunzipSync, zstdDecompressSync } from "node:zlib";
-import {
-  APP_JS,
-  createFixtureSite,
-  ENGINES,
-  INDEX_HTML,
-  startTestServer,
-  type TestServer,
-} from "./support/fixture.ts";
+import { APP_JS, ENGINES, INDEX_HTML, useFixtureServer } from "./support/fixture.ts";
 import { rawGet } from "./support/raw-http.ts";
 
 describe.each(ENGINES)("%s engine", (engine) => {
-  let site: ReturnType<typeof createFixtureSite>;
-  let t: TestServer;
-
-  beforeAll(async () => {
-    site = createFixtureSite();
-    t = await startTestServer(site.root, { engine });
-  });
-  afterAll(async () => {
-    await t.server.stop(1000);
-    site.cleanup();
-  });
+  const t = useFixtureServer({ engine });
 
   const decoders = {
     br: brotliDecompressSync,

@@ -1,23 +1,16 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createFixtureSite, ENGINES, startTestServer, type TestServer } from "./support/fixture.ts";
+import { beforeAll, describe, expect, test } from "bun:test";
+import { ENGINES, useFixtureServer } from "./support/fixture.ts";
 import { rawGet } from "./support/raw-http.ts";
 
 describe.each(ENGINES)("%s engine", (engine) => {
-  let site: ReturnType<typeof createFixtureSite>;
-  let t: TestServer;
+  const t = useFixtureServer({ engine });
   let etag: string;
   let lastModified: string;
 
   beforeAll(async () => {
-    site = createFixtureSite();
-    t = await startTestServer(site.root, { engine });
     const res = await rawGet(t.port, "/css/site.css");
     etag = res.headers.get("etag") ?? "";
     lastModified = res.headers.get("last-modified") ?? "";
-  });
-  afterAll(async () => {
-    await t.server.stop(1000);
-    site.cleanup();
   });
 
   const get = (headers: Record<string, string>, method = "GET") =>

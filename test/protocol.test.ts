@@ -1,25 +1,9 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import {
-  createFixtureSite,
-  ENGINES,
-  INDEX_HTML,
-  startTestServer,
-  type TestServer,
-} from "./support/fixture.ts";
+import { describe, expect, test } from "bun:test";
+import { ENGINES, INDEX_HTML, useFixtureServer } from "./support/fixture.ts";
 import { parseResponses, rawGet, rawRequest } from "./support/raw-http.ts";
 
 describe.each(ENGINES)("%s engine", (engine) => {
-  let site: ReturnType<typeof createFixtureSite>;
-  let t: TestServer;
-
-  beforeAll(async () => {
-    site = createFixtureSite();
-    t = await startTestServer(site.root, { engine });
-  });
-  afterAll(async () => {
-    await t.server.stop(1000);
-    site.cleanup();
-  });
+  const t = useFixtureServer({ engine });
 
   const stillServing = async () => expect((await rawGet(t.port, "/css/site.css")).status).toBe(200);
 

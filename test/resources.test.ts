@@ -1,29 +1,9 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import {
-  createFixtureSite,
-  ENGINES,
-  INDEX_HTML,
-  startTestServer,
-  type TestServer,
-} from "./support/fixture.ts";
+import { describe, expect, test } from "bun:test";
+import { ENGINES, INDEX_HTML, startTestServer, useFixtureServer } from "./support/fixture.ts";
 import { rawGet } from "./support/raw-http.ts";
 
 describe.each(ENGINES)("%s engine", (engine) => {
-  let site: ReturnType<typeof createFixtureSite>;
-  let t: TestServer;
-
-  beforeAll(async () => {
-    site = createFixtureSite();
-    t = await startTestServer(
-      site.root,
-      { engine },
-      { extraHeaders: { "x-frame-options": "DENY" } },
-    );
-  });
-  afterAll(async () => {
-    await t.server.stop(1000);
-    site.cleanup();
-  });
+  const t = useFixtureServer({ engine }, { extraHeaders: { "x-frame-options": "DENY" } });
 
   const text = (body: Uint8Array) => new TextDecoder().decode(body);
 
@@ -170,7 +150,7 @@ describe.each(ENGINES)("%s engine", (engine) => {
 
   describe("--spa", () => {
     test("extension-less unknown paths get /index.html; unknown files stay 404", async () => {
-      const spa = await startTestServer(site.root, { engine, spa: true });
+      const spa = await startTestServer(t.root, { engine, spa: true });
       try {
         const route = await rawGet(spa.port, "/app/settings/profile");
         expect(route.status).toBe(200);

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -88,4 +89,50 @@ export async function startTestServer(
     handler: { ...DEFAULT_HANDLER_OPTIONS, ...handler },
   });
   return { server, snapshot, url: server.url, port: server.port };
+}
+
+/** A fixture site served for the tests of one `describe`; read its fields inside tests. */
+export interface FixtureServer {
+  readonly port: number;
+  readonly url: string;
+  readonly snapshot: Snapshot;
+  readonly root: string;
+}
+
+/**
+ * Registers `beforeAll`/`afterAll` that create the fixture site, serve it, and tear both down.
+ * `const t = useFixtureServer({ engine })`, then `t.port` in tests.
+ */
+export function useFixtureServer(
+  serve: Parameters<typeof startTestServer>[1] = {},
+  build: Partial<BuildOptions> = {},
+): FixtureServer {
+  let site: ReturnType<typeof createFixtureSite> | undefined;
+  let running: TestServer | undefined;
+  beforeAll(async () => {
+    site = createFixtureSite();
+    running = await startTestServer(site.root, serve, build);
+  });
+  afterAll(async () => {
+    await running?.server.stop(1000);
+    site?.cleanup();
+  });
+  const current = (): TestServer => {
+    if (running === undefined) throw new Error("the fixture server is not running yet");
+    return running;
+  };
+  return {
+    get port() {
+      return current().port;
+    },
+    get url() {
+      return current().url;
+    },
+    get snapshot() {
+      return current().snapshot;
+    },
+    get root() {
+      return site?.root ?? "";
+    },
+  };
 }
