@@ -28,7 +28,13 @@ export interface BenchOptions {
   readonly servers: readonly ServerName[];
 }
 
-function positive(text: string | undefined, fallback: number, flag: string, allowZero = false) {
+/** `"2.5"` -> 2.5; absent -> `fallback`; anything else (negative, zero unless allowed) throws. */
+export function positive(
+  text: string | undefined,
+  fallback: number,
+  flag: string,
+  allowZero = false,
+): number {
   if (text === undefined) return fallback;
   const value = Number(text);
   if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {

@@ -37,15 +37,20 @@ export function readCpuTicks(pid: number): number {
   return Number(fields?.[11] ?? 0) + Number(fields?.[12] ?? 0);
 }
 
-/** Resident set size of one process in KiB (VmRSS); 0 when it is gone. */
-export function readRssKib(pid: number): number {
+/** A `/proc/<pid>/status` field in KiB (`VmRSS`, `VmHWM`); 0 when the process is gone. */
+export function readStatusKib(pid: number, field: "VmRSS" | "VmHWM"): number {
   try {
     const status = readFileSync(`/proc/${pid}/status`, "utf8");
-    const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status);
+    const match = new RegExp(`^${field}:\\s+(\\d+)\\s+kB$`, "m").exec(status);
     return match?.[1] === undefined ? 0 : Number(match[1]);
   } catch {
     return 0;
   }
+}
+
+/** Resident set size of one process in KiB (VmRSS); 0 when it is gone. */
+export function readRssKib(pid: number): number {
+  return readStatusKib(pid, "VmRSS");
 }
 
 /** `pid` and all its descendants, found by parent pid (field 4) across /proc. */

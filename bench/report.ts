@@ -1,4 +1,6 @@
 // Turning rounds of measurements into medians, ratios and markdown tables.
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import type { Measurement } from "./measure.ts";
 
 /** All rounds of one server on one scenario. */
@@ -149,4 +151,12 @@ export function formatRatioTable(summaries: readonly CaseSummary[]): string {
   const header = ["scenario", "req/s memserve/nginx", "CPU/req memserve/nginx"];
   header.push("req/s memserve/floor", "CPU/req memserve/floor");
   return table(header, rows, 1);
+}
+
+/** `<dir>/2026-01-31<suffix>.md`, or `…<suffix>-2.md` (-3, …) when that one exists: never overwrite. */
+export function reportPath(dir: string, suffix = ""): string {
+  const day = new Date().toISOString().slice(0, 10);
+  let path = join(dir, `${day}${suffix}.md`);
+  for (let n = 2; existsSync(path); n++) path = join(dir, `${day}${suffix}-${n}.md`);
+  return path;
 }

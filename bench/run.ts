@@ -1,7 +1,7 @@
 // `npm run bench`: memserve, nginx and the Bun floor side by side on the same corpus and cores.
 // Each round starts every server in turn, alone, and runs every scenario against it; rounds are
 // the outer loop so a slow minute on a shared machine hits all servers alike.
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { ensureCorpus } from "./corpus.ts";
@@ -15,6 +15,7 @@ import {
   type CaseSummary,
   formatRatioTable,
   formatResultsTable,
+  reportPath,
   summarize,
 } from "./report.ts";
 import type { Scenario } from "./scenarios.ts";
@@ -145,13 +146,6 @@ function renderReport(o: BenchOptions, machine: string[], state: RunState, table
 }
 
 /** `bench/results/2026-01-31.md`, or `…-2.md` when a run of the same day is already there. */
-function reportPath(dir: string): string {
-  const day = new Date().toISOString().slice(0, 10);
-  let path = join(dir, `${day}.md`);
-  for (let n = 2; existsSync(path); n++) path = join(dir, `${day}-${n}.md`);
-  return path;
-}
-
 async function main(argv: readonly string[]): Promise<number> {
   const o = parseBenchArgs(argv);
   if (o === "help") {

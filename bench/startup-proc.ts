@@ -1,6 +1,6 @@
 // One process of the startup benchmark, watched from its spawn: when each stdout line arrived,
 // its peak RSS (VmRSS and VmHWM sampled every 50 ms), and a bounded stop.
-import { readFileSync } from "node:fs";
+import { readStatusKib } from "./proc.ts";
 
 const SAMPLE_MS = 50;
 const KEEP_CHARS = 65_536;
@@ -28,14 +28,7 @@ export interface WatchedProcess {
 
 /** VmRSS and VmHWM (the kernel's own high-water mark) of one process, in KiB; 0 when gone. */
 function readRssAndHwmKib(pid: number): number {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, "utf8");
-    const rss = Number(/^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1] ?? 0);
-    const hwm = Number(/^VmHWM:\s+(\d+) kB$/m.exec(status)?.[1] ?? 0);
-    return Math.max(rss, hwm);
-  } catch {
-    return 0;
-  }
+  return Math.max(readStatusKib(pid, "VmRSS"), readStatusKib(pid, "VmHWM"));
 }
 
 async function drain(

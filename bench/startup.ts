@@ -8,6 +8,8 @@ import { parseArgs } from "node:util";
 import { ensureCorpus, FIXED_FILES } from "./corpus.ts";
 import { rawGet } from "./gate.ts";
 import { describeMachine } from "./machine.ts";
+import { positive } from "./options.ts";
+import { reportPath } from "./report.ts";
 import { freePort } from "./servers.ts";
 import { watchProcess } from "./startup-proc.ts";
 import {
@@ -49,14 +51,6 @@ interface Options {
   readonly smoke: boolean;
   readonly rounds: number;
   readonly stepTimeoutMs: number;
-}
-
-function positive(text: string | undefined, fallback: number, flag: string): number {
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0)
-    throw new Error(`${flag} needs a positive number, got "${text}"`);
-  return value;
 }
 
 function parseOptions(argv: readonly string[]): Options | "help" {
@@ -189,14 +183,6 @@ async function buildRun(site: string, store: string, timeoutMs: number): Promise
 const secondsOf = <T>(o: Outcome<T>, get: (v: T) => number) =>
   o.ok ? `${(get(o.value) / 1000).toFixed(2)} s` : `failed (${o.error})`;
 
-/** `bench/results/2026-01-31-startup.md`, or `…-startup-2.md` when that one exists. */
-function reportPath(dir: string): string {
-  const day = new Date().toISOString().slice(0, 10);
-  let path = join(dir, `${day}-startup.md`);
-  for (let n = 2; existsSync(path); n++) path = join(dir, `${day}-startup-${n}.md`);
-  return path;
-}
-
 async function main(argv: readonly string[]): Promise<number> {
   const o = parseOptions(argv);
   if (o === "help") {
@@ -298,7 +284,7 @@ async function main(argv: readonly string[]): Promise<number> {
   ].join("\n");
   const outDir = o.smoke ? workDir : join(BENCH_DIR, "results");
   mkdirSync(outDir, { recursive: true });
-  const path = reportPath(outDir);
+  const path = reportPath(outDir, "-startup");
   writeFileSync(path, report);
   log(`wrote ${path}`);
   if (!checks.ok) log("some step failed or answered wrongly; see Checks in the report");
