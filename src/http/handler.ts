@@ -1,7 +1,7 @@
 import type { Snapshot } from "../snapshot/types.ts";
 import { decide, type HandlerOptions, type HeaderSet, type Outcome } from "./decide.ts";
 import { httpDate } from "./http-date.ts";
-import { contentRange, createMultipartBody, MULTIPART_BOUNDARY } from "./range.ts";
+import { layoutPartial } from "./range.ts";
 
 export type { HandlerOptions } from "./decide.ts";
 export { ALLOW, DEFAULT_HANDLER_OPTIONS } from "./decide.ts";
@@ -48,28 +48,22 @@ function toResponse(outcome: Outcome, method: string): Response {
 
 function partialResponse(outcome: Extract<Outcome, { kind: "partial" }>): Response {
   const { variant, asset, ranges } = outcome;
-  const [first, ...rest] = ranges;
-  if (first !== undefined && rest.length === 0) {
-    const headers = {
-      ...variant.headers,
-      "content-range": contentRange(first, variant.size),
-      "content-length": String(first.end - first.start + 1),
-    };
-    return new Response(variant.body.slice(first.start, first.end + 1), { status: 206, headers });
-  }
-  const multipart = createMultipartBody(
-    variant.body,
+  const blob = variant.body;
+  const partial = layoutPartial(
+    (a, b) => blob.slice(a, b),
     ranges,
     asset.contentType,
     variant.size,
-    MULTIPART_BOUNDARY,
   );
   const headers = {
     ...variant.headers,
-    "content-type": multipart.contentType,
-    "content-length": String(multipart.length),
+    ...partial.headers,
+    "content-length": String(partial.length),
   };
-  return new Response(multipart.body, { status: 206, headers });
+  const [only] = partial.chunks;
+  const body =
+    partial.chunks.length === 1 && only !== undefined ? only : new Blob([...partial.chunks]);
+  return new Response(body, { status: 206, headers });
 }
 
 /**

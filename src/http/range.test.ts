@@ -3,7 +3,8 @@ import fc from "fast-check";
 import {
   type ByteRange,
   contentRange,
-  createMultipartBody,
+  layoutMultipart,
+  layoutPartial,
   parseRange,
   type RangeResult,
 } from "./range.ts";
@@ -157,7 +158,46 @@ describe("contentRange", () => {
   });
 });
 
-describe("createMultipartBody", () => {
+/** The multipart body as one Blob over Blob slices, as the fetch adapter sends it. */
+function createMultipartBody(
+  body: Blob,
+  ranges: readonly ByteRange[],
+  contentType: string,
+  size: number,
+  boundary: string,
+) {
+  const layout = layoutMultipart((a, b) => body.slice(a, b), ranges, contentType, size, boundary);
+  return {
+    body: new Blob([...layout.chunks]),
+    length: layout.length,
+    contentType: layout.contentType,
+  };
+}
+
+describe("layoutPartial", () => {
+  const bytes = new TextEncoder().encode("0123456789");
+  const slice = (a: number, b: number) => bytes.subarray(a, b);
+
+  test("RFC 9110 §14.4: one range is one slice with Content-Range", () => {
+    const partial = layoutPartial(slice, [{ start: 2, end: 4 }], "text/plain", 10);
+    expect(partial.headers).toEqual({ "content-range": "bytes 2-4/10" });
+    expect(partial.length).toBe(3);
+    expect([...(partial.chunks[0] ?? [])]).toEqual([...bytes.subarray(2, 5)]);
+  });
+
+  test("RFC 9110 §14.6: several ranges are multipart/byteranges", () => {
+    const two = [
+      { start: 0, end: 0 },
+      { start: 9, end: 9 },
+    ];
+    const partial = layoutPartial(slice, two, "text/plain", 10);
+    expect(partial.headers["content-type"]).toMatch(/^multipart\/byteranges; boundary=memserve-/);
+    const total = partial.chunks.reduce((sum, chunk) => sum + chunk.length, 0);
+    expect(partial.length).toBe(total);
+  });
+});
+
+describe("layoutMultipart as a Blob (fetch adapter)", () => {
   const data = "0123456789abcdefghijklmnopqrstuvwxyz";
   const blob = new Blob([data]);
   const r = (start: number, end: number): ByteRange => ({ start, end });

@@ -109,18 +109,26 @@ export function layoutMultipart<T extends Blob | Uint8Array>(
   return { chunks, length, contentType: `multipart/byteranges; boundary=${boundary}` };
 }
 
-/** The multipart body as one Blob whose parts share `body`'s store (for the fetch adapter). */
-export function createMultipartBody(
-  body: Blob,
+/**
+ * A 206's body (RFC 9110 §14): one range as a single slice with Content-Range, several as
+ * multipart/byteranges with its Content-Type; `length` is the Content-Length. Slices come from
+ * `slice` (Blob.slice or Uint8Array.subarray), so the stored bytes are shared, never copied.
+ */
+export function layoutPartial<T extends Blob | Uint8Array>(
+  slice: (start: number, endExclusive: number) => T,
   ranges: readonly ByteRange[],
   contentType: string,
   size: number,
-  boundary: string,
-): { readonly body: Blob; readonly length: number; readonly contentType: string } {
-  const layout = layoutMultipart((a, b) => body.slice(a, b), ranges, contentType, size, boundary);
-  return {
-    body: new Blob([...layout.chunks]),
-    length: layout.length,
-    contentType: layout.contentType,
-  };
+): Multipart<T | Uint8Array> & { readonly headers: Readonly<Record<string, string>> } {
+  const [first] = ranges;
+  if (ranges.length === 1 && first !== undefined) {
+    return {
+      chunks: [slice(first.start, first.end + 1)],
+      length: first.end + 1 - first.start,
+      contentType,
+      headers: { "content-range": contentRange(first, size) },
+    };
+  }
+  const multipart = layoutMultipart(slice, ranges, contentType, size, MULTIPART_BOUNDARY);
+  return { ...multipart, headers: { "content-type": multipart.contentType } };
 }

@@ -1,7 +1,7 @@
 import type { HeaderSet, Outcome } from "../http/decide.ts";
 import { httpDate } from "../http/http-date.ts";
 import { DATE_LENGTH, dateOffset, serializeHead } from "../http/http1-head.ts";
-import { contentRange, layoutMultipart, MULTIPART_BOUNDARY } from "../http/range.ts";
+import { layoutPartial } from "../http/range.ts";
 import type { Variant } from "../snapshot/types.ts";
 
 /**
@@ -75,14 +75,15 @@ export function serializeOutcome(
   close: boolean,
 ): { readonly head: Buffer; readonly body: readonly Uint8Array[] } {
   const body = bodyChunks(outcome);
-  const { status, headers } = headOf(outcome, body.length);
+  const { status, headers } = headOf(outcome, body);
   return { head: headBytes(status, headers, close), body: body.chunks };
 }
 
 interface Body {
   readonly chunks: readonly Uint8Array[];
   readonly length: number;
-  readonly contentType?: string;
+  /** A 206's Content-Range or multipart Content-Type. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 const NO_BODY: Body = { chunks: [], length: 0 };
@@ -99,21 +100,16 @@ function bodyChunks(outcome: Outcome): Body {
     }
     case "partial": {
       const { variant, asset, ranges } = outcome;
-      const [first] = ranges;
-      if (ranges.length === 1 && first !== undefined) {
-        const chunk = variant.bytes.subarray(first.start, first.end + 1);
-        return { chunks: [chunk], length: chunk.length };
-      }
       const bytes = variant.bytes;
       const slice = (a: number, b: number) => bytes.subarray(a, b);
-      return layoutMultipart(slice, ranges, asset.contentType, variant.size, MULTIPART_BOUNDARY);
+      return layoutPartial(slice, ranges, asset.contentType, variant.size);
     }
   }
 }
 
 function headOf(
   outcome: Outcome,
-  length: number,
+  body: Body,
 ): { status: number; headers: Readonly<Record<string, string>> } {
   switch (outcome.kind) {
     case "full":
@@ -125,20 +121,17 @@ function headOf(
       if (outcome.status === 204) return outcome;
       return {
         status: outcome.status,
-        headers: { ...outcome.headers, "content-length": `${length}` },
+        headers: { ...outcome.headers, "content-length": `${body.length}` },
       };
     }
-    case "partial": {
-      const { variant, ranges } = outcome;
-      const [first] = ranges;
-      const extra =
-        ranges.length === 1 && first !== undefined
-          ? { "content-range": contentRange(first, variant.size) }
-          : { "content-type": `multipart/byteranges; boundary=${MULTIPART_BOUNDARY}` };
+    case "partial":
       return {
         status: 206,
-        headers: { ...variant.headers, ...extra, "content-length": `${length}` },
+        headers: {
+          ...outcome.variant.headers,
+          ...body.headers,
+          "content-length": `${body.length}`,
+        },
       };
-    }
   }
 }
