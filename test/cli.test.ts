@@ -21,7 +21,10 @@ describe("memserve CLI (black box)", () => {
     expect(res.headers.get("access-control-allow-origin")).toBe("*");
     await Bun.sleep(100);
     expect(run.stdout()).toMatch(/files +\d+ loaded/);
-    expect(run.stdout()).toMatch(/br [\d.]+ [KMG]?i?B/);
+    expect(run.stdout()).toMatch(/br +[\d.]+ [KMG]?i?B \(-\d+%\)/);
+    expect(run.stdout()).toMatch(/memory +[\d.]+ [KMG]?i?B held in the snapshot/);
+    expect(run.stdout()).toMatch(/ready +in [\d.]+ s/);
+    expect(run.stdout()).toMatch(/maximum +(in [\d.]+ s|compressing in the background)/);
     run.child.kill("SIGTERM");
     expect(await run.exited).toBe(0);
   });

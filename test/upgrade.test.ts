@@ -78,6 +78,9 @@ describe("upgradeSnapshot (two-phase readiness)", () => {
     const css = (s: typeof fast) => s.assets.get("/css/part-0.css")?.variants[0];
     expect(css(best)?.size).toBeLessThan(css(fast)?.size ?? 0);
     expect(css(best)?.etag).not.toBe(css(fast)?.etag);
+    // The identity bytes did not change: same variant, same ETag, same prepared response.
+    const identity = (s: typeof fast) => s.assets.get("/css/part-0.css")?.identity;
+    expect(identity(best)).toBe(identity(fast) as never);
     expect(best.stats.bytesByEncoding.br).toBeLessThan(fast.stats.bytesByEncoding.br);
   }, 60_000);
 
@@ -89,7 +92,12 @@ describe("upgradeSnapshot (two-phase readiness)", () => {
       handler: DEFAULT_HANDLER_OPTIONS,
     });
     let swapped = false;
-    const upgrade = upgradeSnapshot(fast).then((best) => {
+    let batches = 0;
+    const onBatch = (next: typeof fast) => {
+      server.replaceSnapshot(next);
+      batches++;
+    };
+    const upgrade = upgradeSnapshot(fast, { onBatch, batchMs: 0 }).then((best) => {
       server.replaceSnapshot(best);
       swapped = true;
     });
@@ -114,6 +122,8 @@ describe("upgradeSnapshot (two-phase readiness)", () => {
       }
       await upgrade;
       expect(swapped).toBe(true);
+      // Improved variants were swapped in batch by batch, not only at the end.
+      expect(batches).toBeGreaterThan(1);
       // Requests were answered both while the upgrade ran and after the swap.
       expect(beforeSwap).toBeGreaterThan(0);
       expect(checked).toBeGreaterThan(beforeSwap);

@@ -75,7 +75,9 @@ async function build(options: CliOptions): Promise<number> {
   const snapshot = await load(options, "max", store);
   if (snapshot === undefined) return 1;
   console.log(`memserve: built ${options.root} into ${store.dir}`);
-  for (const line of formatSummary(snapshot, process.memoryUsage.rss())) console.log(line);
+  const now = performance.now();
+  const timing = { readyMs: now, maximum: now };
+  for (const line of formatSummary(snapshot, process.memoryUsage.rss(), timing)) console.log(line);
   return 0;
 }
 
@@ -119,12 +121,20 @@ async function serve(options: CliOptions): Promise<number> {
     return 1;
   }
   console.log(`memserve: serving ${options.root} at ${server.url}`);
-  for (const line of formatSummary(snapshot, process.memoryUsage.rss())) console.log(line);
+  const readyMs = performance.now();
+  const atMaximum = options.compression === "max" || snapshot.stats.fastEncodings === 0;
+  const upgrading = !atMaximum && options.compression === "both";
+  const maximum = atMaximum
+    ? readyMs
+    : upgrading
+      ? "compressing in the background"
+      : "not sought (--compression fast)";
+  const summary = formatSummary(snapshot, process.memoryUsage.rss(), { readyMs, maximum });
+  for (const line of summary) console.log(line);
   handleSignals(server, options.shutdownTimeoutMs);
-  if (options.compression === "both" && snapshot.stats.fastEncodings === 0) {
+  if (upgrading) void upgradeInBackground(snapshot, server, store, readyMs);
+  else if (atMaximum && options.compression === "both") {
     console.log("memserve: at maximum compression already");
-  } else if (options.compression === "both") {
-    void upgradeInBackground(snapshot, server, store);
   }
   return 0;
 }
@@ -137,11 +147,13 @@ async function upgradeInBackground(
   snapshot: Snapshot,
   server: ReturnType<typeof startServer>,
   store: CompressionStore | undefined,
+  readyMs: number,
 ): Promise<void> {
-  const started = performance.now();
   const bar = createProgressBar(process.stderr, "compressing (max)");
   try {
-    const best = await upgradeSnapshot(snapshot, { store, onProgress: bar.update });
+    // Improved variants go live about once a second, each batch as a whole new snapshot.
+    const onBatch = (next: Snapshot) => server.replaceSnapshot(next);
+    const best = await upgradeSnapshot(snapshot, { store, onProgress: bar.update, onBatch });
     bar.done();
     if (best === snapshot) {
       console.log("memserve: already at maximum compression");
@@ -149,9 +161,11 @@ async function upgradeInBackground(
     }
     server.replaceSnapshot(best);
     Bun.gc(true);
-    const seconds = ((performance.now() - started) / 1000).toFixed(2);
-    console.log(`memserve: maximum compression in ${seconds} s more`);
-    console.log(formatSummary(best, process.memoryUsage.rss())[1]);
+    const maximum = performance.now();
+    const more = ((maximum - readyMs) / 1000).toFixed(2);
+    console.log(`memserve: maximum compression in ${more} s more`);
+    const summary = formatSummary(best, process.memoryUsage.rss(), { readyMs, maximum });
+    for (const line of summary) console.log(line);
   } catch (error) {
     bar.done();
     console.error(`memserve: warning: maximum compression failed, serving fast: ${error}`);

@@ -2,6 +2,7 @@ import { serializeHead } from "../http/http1-head.ts";
 import type { EncodedBytes } from "./encode.ts";
 import { strongEtag } from "./etag.ts";
 import { notModifiedHeaders, okHeaders } from "./headers.ts";
+import { takeHeadroom } from "./read-file.ts";
 import { type Asset, ENCODINGS, type Variant } from "./types.ts";
 
 export interface AssetInput {
@@ -14,6 +15,11 @@ export interface AssetInput {
   readonly encoded: readonly EncodedBytes[];
   /** Already normalized (`normalizeExtraHeaders`). */
   readonly extraHeaders: Readonly<Record<string, string>>;
+  /**
+   * The same file's asset so far (same path, type, mtime and headers), when re-encoding it: a
+   * variant whose bytes and Vary are unchanged is reused as is (same ETag, same prepared response).
+   */
+  readonly previous?: Asset | undefined;
 }
 
 /**
@@ -36,10 +42,16 @@ function bySizeThenPreference(a: EncodedBytes, b: EncodedBytes): number {
 export function createAsset(input: AssetInput): Asset {
   // HTTP dates have whole seconds; comparing If-Modified-Since against a finer time would never
   // match. A future mtime must become "now" (RFC 9110 §8.8.2.1), and every response is sent later.
-  const lastModified = Math.floor(Math.min(input.mtimeMs, Date.now()) / 1000) * 1000;
+  // Re-encoding keeps the earlier value: a future mtime clamped to an earlier "now" must not change.
+  const lastModified =
+    input.previous?.lastModified ?? Math.floor(Math.min(input.mtimeMs, Date.now()) / 1000) * 1000;
   const lastModifiedText = new Date(lastModified).toUTCString();
   const varies = input.encoded.length > 1;
+  const previousVaries = (input.previous?.variants.length ?? 0) > 1;
+  const reusable = previousVaries === varies ? input.previous : undefined;
   const variants = [...input.encoded].sort(bySizeThenPreference).map((e): Variant => {
+    const same = reusable?.variants.find((v) => v.bytes === e.bytes);
+    if (same !== undefined) return same;
     const etag = strongEtag(e.bytes, e.encoding);
     const facts = {
       contentType: input.contentType,
@@ -53,12 +65,12 @@ export function createAsset(input: AssetInput): Asset {
     const headers = okHeaders(facts, input.extraHeaders);
     // The complete 200 response in one buffer: the head, then the body. The HTTP/1.1 engine sends
     // a response with one write straight from here (refreshing the Date in place); `bytes` is a
-    // view of the body, so nothing is stored twice.
+    // view of the body, so nothing is stored twice. A file read with headroom gets its head in
+    // front of the bytes as read; other bodies (compressor output) are copied once.
     const head = serializeHead(200, headers, new Date(lastModified).toUTCString());
     const headLength = Buffer.byteLength(head, "latin1");
-    const response = Buffer.allocUnsafe(headLength + e.bytes.length);
+    const response = takeHeadroom(e.bytes, headLength) ?? copyAfter(headLength, e.bytes);
     response.write(head, 0, "latin1");
-    response.set(e.bytes, headLength);
     const bytes = response.subarray(headLength);
     let blob: Blob | undefined;
     return Object.freeze({
@@ -86,4 +98,10 @@ export function createAsset(input: AssetInput): Asset {
     variants: Object.freeze(variants),
     identity,
   });
+}
+
+function copyAfter(headLength: number, body: Uint8Array): Buffer {
+  const response = Buffer.allocUnsafe(headLength + body.length);
+  response.set(body, headLength);
+  return response;
 }

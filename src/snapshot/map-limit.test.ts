@@ -39,4 +39,52 @@ describe("mapWithLimit", () => {
     });
     await expect(failing).rejects.toThrow("boom");
   });
+
+  test("with a budget, the costs in flight never exceed it", async () => {
+    let cost = 0;
+    let peak = 0;
+    const sizes = [5, 4, 3, 3, 2, 2, 1, 1, 1];
+    await mapWithLimit(
+      sizes,
+      8,
+      async (size) => {
+        cost += size;
+        peak = Math.max(peak, cost);
+        await tick();
+        cost -= size;
+      },
+      { cost: (size) => size, max: 6 },
+    );
+    expect(peak).toBeLessThanOrEqual(6);
+  });
+
+  test("an item costing more than the budget still runs, alone", async () => {
+    const log: string[] = [];
+    await mapWithLimit(
+      [10, 1],
+      4,
+      async (size) => {
+        log.push(`start ${size}`);
+        await tick();
+        log.push(`end ${size}`);
+      },
+      { cost: (size) => size, max: 4 },
+    );
+    expect(log).toEqual(["start 10", "end 10", "start 1", "end 1"]);
+  });
+
+  test("later small items go ahead of one that does not fit yet", async () => {
+    const started: number[] = [];
+    await mapWithLimit(
+      [6, 6, 1, 1],
+      4,
+      async (size) => {
+        started.push(size);
+        await tick();
+      },
+      { cost: (size) => size, max: 8 },
+    );
+    // The second 6 waits for the first; both 1s start beside the first.
+    expect(started).toEqual([6, 1, 1, 6]);
+  });
 });
