@@ -122,7 +122,7 @@ async function serve(options: CliOptions): Promise<number> {
   }
   console.log(`memserve: serving ${options.root} at ${server.url}`);
   const readyMs = performance.now();
-  const atMaximum = options.compression === "max" || snapshot.stats.fastEncodings === 0;
+  const atMaximum = options.compression === "max" || snapshot.stats.belowMaximum === 0;
   const upgrading = !atMaximum && options.compression === "both";
   const maximum = atMaximum
     ? readyMs

@@ -15,6 +15,10 @@ export interface AssetInput {
   readonly encoded: readonly EncodedBytes[];
   /** Already normalized (`normalizeExtraHeaders`). */
   readonly extraHeaders: Readonly<Record<string, string>>;
+  /** Default true: no coding below maximum quality. */
+  readonly atMaximum?: boolean;
+  /** Default "": matches no scan, so a reload rebuilds the asset. */
+  readonly source?: string;
   /**
    * The same file's asset so far (same path, type, mtime and headers), when re-encoding it: a
    * variant whose bytes and Vary are unchanged is reused as is (same ETag, same prepared response).
@@ -97,6 +101,8 @@ export function createAsset(input: AssetInput): Asset {
     lastModified,
     variants: Object.freeze(variants),
     identity,
+    atMaximum: input.atMaximum ?? true,
+    source: input.source ?? "",
   });
 }
 

@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import { createAsset } from "./asset.ts";
 import { cacheControlFor } from "./cache-policy.ts";
-import type { CompressionLevel } from "./compress.ts";
+import type { Coding, CompressionLevel } from "./compress.ts";
 import { encodeVariants } from "./encode.ts";
 import { normalizeExtraHeaders } from "./headers.ts";
 import { mapWithLimit } from "./map-limit.ts";
@@ -24,6 +24,12 @@ export interface BuildOptions {
    * for ~11% smaller brotli on 9 MB of JS/JSON, too slow to block startup on (design.md).
    */
   readonly compressionLevel?: CompressionLevel;
+  /**
+   * The snapshot this one replaces (a reload): a file whose version (and its sidecars') is the same
+   * keeps its asset, untouched; and a file that exists but cannot be read fails the build instead of
+   * being dropped, so the caller keeps serving `previous`.
+   */
+  readonly previous?: Snapshot | undefined;
   /** Maximum-quality encodings from earlier runs (`openStore`); none when undefined. */
   readonly store?: CompressionStore | undefined;
   /** After each file: progress by files and by the bytes of the files (for a progress bar). */
@@ -57,8 +63,11 @@ const printWarning = (message: string): void => console.warn(`warning: ${message
 export async function buildSnapshot(root: string, options: BuildOptions): Promise<Snapshot> {
   const started = performance.now();
   const warn = options.onWarning ?? printWarning;
+  const { previous } = options;
   const extraHeaders = normalizeExtraHeaders(options.extraHeaders);
   const scan = await scanDirectory(root);
+  // A reload must not mistake a file it cannot read for a deleted one.
+  if (previous !== undefined && scan.unreadable.length > 0) throw new Error(scan.unreadable[0]);
   for (const message of scan.warnings) warn(message);
   const { primaries, sidecars } = splitSidecars(scan.files);
 
@@ -66,22 +75,28 @@ export async function buildSnapshot(root: string, options: BuildOptions): Promis
     primaries.map((file) => file.size),
     options.onProgress,
   );
-  const counts = { fast: 0 };
   const headroom = headroomFor(extraHeaders);
   const built = await mapWithLimit(primaries, CONCURRENCY, async (file, index) => {
-    const asset = await loadAsset(file);
+    const codings = sidecars.get(file.urlPath);
+    const kept = previous?.assets.get(file.urlPath);
+    const asset =
+      kept?.source === sourceOf(file.version, codings) ? kept : await loadAsset(file, codings);
     progress(index);
     return asset;
   });
 
-  async function loadAsset(file: ScannedFile): Promise<Asset | undefined> {
-    const read = await readBytes(file, headroom, warn);
+  async function loadAsset(
+    file: ScannedFile,
+    codings: ReadonlyMap<Coding, ScannedFile> | undefined,
+  ): Promise<Asset | undefined> {
+    const read = await readBytes(file, headroom, previous !== undefined, warn);
     if (read === undefined) return undefined;
     const { bytes: raw, mtimeMs } = read;
     const info = contentTypeFor(file.urlPath);
+    const counts = { fast: 0 };
     const encoded = await encodeVariants(raw, info, {
       level: options.compressionLevel ?? "fast",
-      sidecars: sidecars.get(file.urlPath),
+      sidecars: codings,
       onWarning: warn,
       store: options.store,
       counts,
@@ -97,6 +112,8 @@ export async function buildSnapshot(root: string, options: BuildOptions): Promis
       cacheControl,
       encoded,
       extraHeaders,
+      atMaximum: counts.fast === 0,
+      source: sourceOf(read.version, codings),
     });
   }
 
@@ -104,7 +121,7 @@ export async function buildSnapshot(root: string, options: BuildOptions): Promis
   for (const asset of built) if (asset !== undefined) assets.set(asset.path, asset);
   const unread = built.length - assets.size;
   const elapsed = performance.now() - started;
-  const stats = statsFor(assets, scan.warnings.length + unread, elapsed, counts.fast);
+  const stats = statsFor(assets, scan.warnings.length + unread, elapsed);
   return Object.freeze({
     root: resolve(root),
     // Frozen against reassignment of fields; the Map's own methods stay available, and the
@@ -114,6 +131,13 @@ export async function buildSnapshot(root: string, options: BuildOptions): Promis
     extraHeaders,
     stats,
   });
+}
+
+/** The versions an asset is built from: its file's and its sidecars' (`Asset.source`). */
+function sourceOf(version: string, codings: ReadonlyMap<Coding, ScannedFile> | undefined): string {
+  let source = version;
+  for (const [coding, sidecar] of codings ?? []) source += ` ${coding}=${sidecar.version}`;
+  return source;
 }
 
 /**
@@ -127,17 +151,24 @@ function headroomFor(extraHeaders: Readonly<Record<string, string>>): number {
   return room;
 }
 
-/** The file's bytes as read now (its size may differ from the scan's: what we read is served). */
+/**
+ * The file's bytes as read now (its size may differ from the scan's: what we read is served).
+ * Unreadable: at startup a warning and the file is skipped; in a reload (`strict`) an error, so the
+ * previous snapshot stays. Deleted since the scan: skipped either way.
+ */
 async function readBytes(
   file: ScannedFile,
   headroom: number,
+  strict: boolean,
   warn: (message: string) => void,
 ): Promise<StableRead | undefined> {
   try {
     return await readStable(file.absPath, headroom);
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    warn(`cannot read ${file.urlPath.slice(1)}: ${reason}`);
+    const code = (error as NodeJS.ErrnoException).code;
+    const message = `cannot read ${file.urlPath.slice(1)}: ${code ?? (error as Error).message}`;
+    if (strict && code !== "ENOENT") throw new Error(message);
+    if (code !== "ENOENT" || !strict) warn(message);
     return undefined;
   }
 }
@@ -168,11 +199,12 @@ export function statsFor(
   assets: ReadonlyMap<string, Asset>,
   skipped: number,
   buildMs: number,
-  fastEncodings: number,
 ): SnapshotStats {
   const bytesByEncoding: Record<Encoding, number> = { br: 0, zstd: 0, gzip: 0, identity: 0 };
+  let belowMaximum = 0;
   for (const asset of assets.values()) {
     for (const variant of asset.variants) bytesByEncoding[variant.encoding] += variant.size;
+    if (!asset.atMaximum) belowMaximum++;
   }
   return Object.freeze({
     files: assets.size,
@@ -180,6 +212,6 @@ export function statsFor(
     rawBytes: bytesByEncoding.identity,
     bytesByEncoding: Object.freeze(bytesByEncoding),
     buildMs: Math.round(buildMs),
-    fastEncodings,
+    belowMaximum,
   });
 }

@@ -17,6 +17,7 @@ const sidecar = (name: string): ScannedFile => ({
   absPath: join(dir, name),
   size: 0,
   mtimeMs: 0,
+  version: "0:0:0:0",
 });
 const options = (sidecars?: [Coding, string][]): EncodeOptions => ({
   level: "fast",

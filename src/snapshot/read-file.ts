@@ -1,6 +1,5 @@
-import type { Stats } from "node:fs";
-import { open } from "node:fs/promises";
-import { READ_FLAGS } from "./scan.ts";
+import { closeSync, fstatSync, openSync, readSync, type Stats } from "node:fs";
+import { READ_FLAGS, versionOf } from "./scan.ts";
 
 /**
  * Buffers whose spare bytes in front of the body are still free for a response head. A buffer
@@ -37,6 +36,8 @@ export interface StableRead {
   /** The file's bytes, with the requested headroom in front. */
   readonly bytes: Buffer;
   readonly mtimeMs: number;
+  /** `versionOf` the file as read. */
+  readonly version: string;
 }
 
 /** Reads of a file that keeps changing before this many tries give up. */
@@ -55,36 +56,41 @@ const RETRY_DELAY_MS = 50;
  */
 export async function readStable(path: string, headroom: number): Promise<StableRead> {
   for (let attempt = 1; ; attempt++) {
-    const read = await readOnce(path, headroom);
+    const read = readOnce(path, headroom);
     if (read !== undefined) return read;
     if (attempt === ATTEMPTS) throw new Error(`still changing after ${ATTEMPTS} reads`);
     await Bun.sleep(RETRY_DELAY_MS * attempt);
   }
 }
 
-async function readOnce(path: string, headroom: number): Promise<StableRead | undefined> {
-  const handle = await open(path, READ_FLAGS);
+/**
+ * Synchronous on purpose: measured on the benchmark corpus (2638 files), the six calls of a read
+ * took 242 ms through the async API's thread-pool round trips and 107 ms direct (`readFile`: 120
+ * ms). A call blocks the event loop for about a millisecond per 3 MB.
+ */
+function readOnce(path: string, headroom: number): StableRead | undefined {
+  const fd = openSync(path, READ_FLAGS);
   try {
-    const before = await handle.stat();
+    const before = fstatSync(fd);
     if (!before.isFile()) throw new Error("not a regular file");
     const bytes = allocateWithHeadroom(headroom, before.size);
     let filled = 0;
     while (filled < bytes.length) {
-      const { bytesRead } = await handle.read(bytes, filled, bytes.length - filled, filled);
-      if (bytesRead === 0) return undefined; // shrank while being read
-      filled += bytesRead;
+      const read = readSync(fd, bytes, filled, bytes.length - filled, filled);
+      if (read === 0) return undefined; // shrank while being read
+      filled += read;
     }
     // One more byte would mean the file grew past the size we saw.
-    const { bytesRead: extra } = await handle.read(Buffer.alloc(1), 0, 1, filled);
-    const after = await handle.stat();
+    const extra = readSync(fd, Buffer.alloc(1), 0, 1, filled);
+    const after = fstatSync(fd);
     return extra === 0 && sameVersion(before, after)
-      ? { bytes, mtimeMs: after.mtimeMs }
+      ? { bytes, mtimeMs: after.mtimeMs, version: versionOf(after) }
       : undefined;
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 
 function sameVersion(a: Stats, b: Stats): boolean {
-  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
+  return versionOf(a) === versionOf(b);
 }

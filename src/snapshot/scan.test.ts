@@ -150,7 +150,11 @@ describe("scanDirectory", () => {
 
   test("an empty directory has no files", async () => {
     await mkdir(join(base, "empty"));
-    expect(await scanDirectory(join(base, "empty"))).toEqual({ files: [], warnings: [] });
+    expect(await scanDirectory(join(base, "empty"))).toMatchObject({
+      files: [],
+      warnings: [],
+      unreadable: [],
+    });
   });
 
   test("rejects a root that is missing or not a directory", async () => {
@@ -167,8 +171,9 @@ describe("scanDirectory", () => {
     await put(join(locked, "x.txt"), "x");
     await chmod(locked, 0o000);
     try {
-      const { files, warnings } = await scanDirectory(root);
+      const { files, warnings, unreadable } = await scanDirectory(root);
       expect(warnings).toContain("cannot read directory locked: EACCES");
+      expect(unreadable).toEqual(["cannot read directory locked: EACCES"]);
       expect(files.some((f) => f.urlPath.startsWith("/locked"))).toBe(false);
     } finally {
       await chmod(locked, 0o755);

@@ -10,6 +10,8 @@ export interface ScannedFile {
   readonly absPath: string;
   readonly size: number;
   readonly mtimeMs: number;
+  /** Which version of the file this is (`versionOf` its stat): any rewrite or replacement changes it. */
+  readonly version: string;
 }
 
 export interface ScanResult {
@@ -17,6 +19,11 @@ export interface ScanResult {
   readonly files: readonly ScannedFile[];
   /** One line per skipped entry, sorted: `skipped symlink outside root: a/link -> /etc`. */
   readonly warnings: readonly string[];
+  /**
+   * The warnings about entries that exist but could not be read (EACCES, EIO...): a reload must not
+   * take them for deleted files. Entries gone since they were listed (ENOENT) are not here.
+   */
+  readonly unreadable: readonly string[];
 }
 
 /**
@@ -26,13 +33,32 @@ export interface ScanResult {
  */
 export const READ_FLAGS = fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK;
 
+/**
+ * A file version's fingerprint: size, modification and change times (ns resolution where the file
+ * system has it) and inode, so an edit in place, a same-size rewrite within one mtime tick (ctime
+ * and size catch most) and an atomic rename over it (new inode) all differ.
+ */
+export function versionOf(stats: Stats): string {
+  return `${stats.size}:${stats.mtimeMs}:${stats.ctimeMs}:${stats.ino}`;
+}
+
+function scanned(urlPath: string, absPath: string, stats: Stats): ScannedFile {
+  return { urlPath, absPath, size: stats.size, mtimeMs: stats.mtimeMs, version: versionOf(stats) };
+}
+
 /** Deeper than any real site; stops pathological trees of symlinks to sibling directories. */
 const MAX_DEPTH = 64;
 
-interface Walk {
+interface Walk extends ScanResult {
   readonly rootReal: string;
   readonly files: ScannedFile[];
   readonly warnings: string[];
+  readonly unreadable: string[];
+}
+
+function cannotRead(walk: Walk, line: string, error: unknown): void {
+  walk.warnings.push(line);
+  if (errorCode(error) !== "ENOENT") walk.unreadable.push(line);
 }
 
 /** Where the walk is: the real directory on disk and the URL path it is served under. */
@@ -66,7 +92,7 @@ export async function scanDirectory(root: string): Promise<ScanResult> {
   } catch (error) {
     throw new Error(`cannot read directory ${root}: ${errorCode(error)}`);
   }
-  const walk: Walk = { rootReal, files: [], warnings: [] };
+  const walk: Walk = { rootReal, files: [], warnings: [], unreadable: [] };
   await visitEntries(
     walk,
     { dirReal: rootReal, urlPrefix: "", ancestors: new Set([rootReal]) },
@@ -74,7 +100,8 @@ export async function scanDirectory(root: string): Promise<ScanResult> {
   );
   walk.files.sort((a, b) => (a.urlPath < b.urlPath ? -1 : a.urlPath > b.urlPath ? 1 : 0));
   walk.warnings.sort();
-  return { files: walk.files, warnings: walk.warnings };
+  walk.unreadable.sort();
+  return walk;
 }
 
 async function resolveRoot(root: string): Promise<string> {
@@ -121,7 +148,7 @@ async function walkDirectory(
   try {
     entries = await readdir(dirReal, { withFileTypes: true });
   } catch (error) {
-    walk.warnings.push(`cannot read directory ${rel}: ${errorCode(error)}`);
+    cannotRead(walk, `cannot read directory ${rel}: ${errorCode(error)}`, error);
     return;
   }
   const ancestors = new Set(parent.ancestors).add(dirReal);
@@ -148,7 +175,7 @@ async function visitLink(walk: Walk, place: Place, linkPath: string, urlPath: st
   try {
     stats = await stat(target);
   } catch (error) {
-    walk.warnings.push(`cannot read ${rel}: ${errorCode(error)}`);
+    cannotRead(walk, `cannot read ${rel}: ${errorCode(error)}`, error);
     return;
   }
   if (stats.isDirectory()) {
@@ -162,7 +189,7 @@ async function visitLink(walk: Walk, place: Place, linkPath: string, urlPath: st
     return walkDirectory(walk, place, target, urlPath);
   }
   if (stats.isFile()) {
-    walk.files.push({ urlPath, absPath: target, size: stats.size, mtimeMs: stats.mtimeMs });
+    walk.files.push(scanned(urlPath, target, stats));
     return;
   }
   walk.warnings.push(`skipped ${specialKind(stats)}: ${rel}`);
@@ -171,10 +198,10 @@ async function visitLink(walk: Walk, place: Place, linkPath: string, urlPath: st
 async function addFile(walk: Walk, absPath: string, urlPath: string): Promise<void> {
   try {
     const stats = await stat(absPath);
-    walk.files.push({ urlPath, absPath, size: stats.size, mtimeMs: stats.mtimeMs });
+    walk.files.push(scanned(urlPath, absPath, stats));
   } catch (error) {
     // Deleted since readdir, or a name that is not valid UTF-8 and so cannot be opened as decoded.
-    walk.warnings.push(`cannot read ${urlPath.slice(1)}: ${errorCode(error)}`);
+    cannotRead(walk, `cannot read ${urlPath.slice(1)}: ${errorCode(error)}`, error);
   }
 }
 

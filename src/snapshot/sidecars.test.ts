@@ -11,6 +11,7 @@ const file = (urlPath: string): ScannedFile => ({
   absPath: `/x${urlPath}`,
   size: 1,
   mtimeMs: 0,
+  version: "1:0:0:0",
 });
 
 describe("splitSidecars", () => {

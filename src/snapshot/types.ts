@@ -44,6 +44,13 @@ export interface Asset {
   /** Ascending by size, so the first acceptable one is the server's preferred; identity included. */
   readonly variants: readonly Variant[];
   readonly identity: Variant;
+  /** Every coding at maximum quality (or from a valid sidecar): the upgrade pass skips the asset. */
+  readonly atMaximum: boolean;
+  /**
+   * The version of the files it was built from (`versionOf` the file as read, and its sidecars'):
+   * a reload reuses the asset as long as a new scan finds the same.
+   */
+  readonly source: string;
 }
 
 export interface SnapshotStats {
@@ -53,8 +60,8 @@ export interface SnapshotStats {
   /** Bytes held per encoding (identity = raw bytes kept; others only for kept variants). */
   readonly bytesByEncoding: Readonly<Record<Encoding, number>>;
   readonly buildMs: number;
-  /** Encodings made below maximum quality; 0 means the snapshot is as good as it gets. */
-  readonly fastEncodings: number;
+  /** Assets with a coding below maximum quality; 0 means the snapshot is as good as it gets. */
+  readonly belowMaximum: number;
 }
 
 /** Immutable: built once, then only read. A reload builds a new one. */

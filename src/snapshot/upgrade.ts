@@ -35,12 +35,12 @@ export interface UpgradeOptions {
 const BYTES_IN_FLIGHT = 4 << 20;
 
 /**
- * Phase two of startup: recompresses every compressible asset at maximum quality and returns a new
- * frozen snapshot (the old one is untouched, so requests in flight finish on it). Per coding the
- * smaller of the current and the new encoding is kept, so a valid max-quality sidecar is never
- * replaced by something larger; an asset whose bytes do not change keeps its very objects, so its
- * ETags and prepared responses stay the same. ETags change only when bytes do. When nothing
- * improves, the same snapshot is returned.
+ * Phase two of startup: recompresses every asset below maximum quality (`atMaximum`) at maximum
+ * quality and returns a new frozen snapshot (the old one is untouched, so requests in flight finish
+ * on it). Per coding the smaller of the current and the new encoding is kept, so a valid max-quality
+ * sidecar is never replaced by something larger; a variant whose bytes do not change is kept as the
+ * same object, so its ETag and prepared response stay the same. ETags change only when bytes do.
+ * When every asset is at maximum already, the same snapshot is returned.
  *
  * @example const best = await upgradeSnapshot(fast, { onBatch: server.replaceSnapshot });
  *          server.replaceSnapshot(best);
@@ -52,7 +52,9 @@ export async function upgradeSnapshot(
   const started = performance.now();
   // Largest first: a multi-megabyte bundle at brotli 11 takes seconds on one thread, and started
   // last it would leave the other core idle at the end.
-  const assets = [...snapshot.assets.values()].sort((a, b) => b.identity.size - a.identity.size);
+  const assets = [...snapshot.assets.values()]
+    .filter((asset) => !asset.atMaximum)
+    .sort((a, b) => b.identity.size - a.identity.size);
   const progress = startProgress(
     assets.map((asset) => asset.identity.size),
     options.onProgress,
@@ -60,14 +62,14 @@ export async function upgradeSnapshot(
   const current = new Map(snapshot.assets);
   let changed = false;
   let published = performance.now();
-  const publish = (fastEncodings: number): Snapshot => {
+  const publish = (): Snapshot => {
     const map = new Map(current);
     const buildMs = snapshot.stats.buildMs + (performance.now() - started);
     return Object.freeze({
       ...snapshot,
       assets: Object.freeze(map),
       notFoundPage: map.get(NOT_FOUND_PATH),
-      stats: statsFor(map, snapshot.stats.skipped, buildMs, fastEncodings),
+      stats: statsFor(map, snapshot.stats.skipped, buildMs),
     });
   };
   await mapWithLimit(
@@ -76,7 +78,6 @@ export async function upgradeSnapshot(
     async (asset, index) => {
       const next = await upgradeAsset(asset, snapshot.extraHeaders, options.store);
       progress(index);
-      if (next === asset) return;
       current.set(next.path, next);
       changed = true;
       if (
@@ -84,14 +85,13 @@ export async function upgradeSnapshot(
         performance.now() - published >= (options.batchMs ?? 1000)
       ) {
         published = performance.now();
-        // Still below maximum somewhere: keep the phase-one count as the upper bound it is.
-        options.onBatch(publish(snapshot.stats.fastEncodings));
+        options.onBatch(publish());
       }
     },
     { cost: (asset) => asset.identity.size, max: BYTES_IN_FLIGHT },
   );
-  // Nothing better (a warm restart from the store, or max-quality sidecars): keep the snapshot.
-  return changed ? publish(0) : snapshot;
+  // Nothing to do (a warm restart from the store, or max-quality sidecars): keep the snapshot.
+  return changed ? publish() : snapshot;
 }
 
 async function upgradeAsset(
@@ -101,7 +101,7 @@ async function upgradeAsset(
 ): Promise<Asset> {
   const info = contentTypeFor(asset.path);
   const raw = asset.identity.bytes;
-  if (!info.compressible || raw.length === 0) return asset;
+  if (!info.compressible || raw.length === 0) return Object.freeze({ ...asset, atMaximum: true });
   const best = await Promise.all(
     CODINGS.map(async (coding) => {
       const current = asset.variants.find((v) => v.encoding === coding)?.bytes;
@@ -110,7 +110,7 @@ async function upgradeAsset(
     }),
   );
   const kept = best.filter((e): e is EncodedBytes => e !== undefined);
-  const next = createAsset({
+  return createAsset({
     path: asset.path,
     contentType: asset.contentType,
     mtimeMs: asset.lastModified,
@@ -118,11 +118,8 @@ async function upgradeAsset(
     encoded: [{ encoding: "identity", bytes: raw }, ...kept],
     extraHeaders,
     previous: asset,
+    source: asset.source,
   });
-  const unchanged =
-    next.variants.length === asset.variants.length &&
-    next.variants.every((v) => asset.variants.includes(v));
-  return unchanged ? asset : next;
 }
 
 function smaller(
