@@ -19,6 +19,10 @@ export interface CliOptions {
   readonly compression: "fast" | "max" | "both";
   /** Where maximum-quality encodings persist between runs; undefined with --no-cache-dir. */
   readonly cacheDir: string | undefined;
+  /** Reload when files under the root change (SIGHUP reloads either way). */
+  readonly watch: boolean;
+  /** SO_REUSEPORT: another memserve may listen on the same port (zero-downtime restart). */
+  readonly reusePort: boolean;
 }
 
 export type ParsedCommand =
@@ -53,6 +57,10 @@ Options:
                              with unchanged files is at maximum at once
                              (default $XDG_CACHE_HOME/memserve or ~/.cache/memserve)
       --no-cache-dir         Keep nothing between runs
+      --watch                Reload when files change (after 200 ms without changes);
+                             SIGHUP reloads with or without it
+      --reuse-port           Let a new memserve bind the same port before this one stops
+                             (zero-downtime restart; see README)
   -h, --help                 Show this help
   -v, --version              Show the version
 
@@ -117,6 +125,8 @@ function parseRaw(argv: readonly string[]) {
       compression: { type: "string", default: "both" },
       "cache-dir": { type: "string" },
       "no-cache-dir": { type: "boolean", default: false },
+      watch: { type: "boolean", default: false },
+      "reuse-port": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
       version: { type: "boolean", short: "v", default: false },
     },
@@ -161,6 +171,8 @@ function toOptions(root: string, values: ReturnType<typeof parseRaw>["values"]):
     engine,
     compression,
     cacheDir: values["no-cache-dir"] ? undefined : (values["cache-dir"] ?? defaultCacheDir()),
+    watch: values.watch,
+    reusePort: values["reuse-port"],
   };
 }
 

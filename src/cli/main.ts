@@ -1,12 +1,13 @@
-import { startServer } from "../server/serve.ts";
-import { buildSnapshot } from "../snapshot/build.ts";
+import { type RunningServer, startServer } from "../server/serve.ts";
+import { type BuildOptions, buildSnapshot } from "../snapshot/build.ts";
 import { type CompressionStore, openStore } from "../snapshot/store.ts";
 import type { Snapshot } from "../snapshot/types.ts";
-import { upgradeSnapshot } from "../snapshot/upgrade.ts";
 import { type CliOptions, parseCommandLine, USAGE } from "./args.ts";
+import { LiveSite } from "./live.ts";
 import { createProgressBar } from "./progress.ts";
 import { pruneStore } from "./prune.ts";
 import { formatBytes, formatSummary } from "./summary.ts";
+import { watchTree } from "./watch.ts";
 
 const VERSION = "0.1.0";
 
@@ -40,6 +41,21 @@ function openCache(options: CliOptions): Promise<CompressionStore | undefined> {
   return openStore(options.cacheDir, { onWarning: warn });
 }
 
+function buildOptions(
+  options: CliOptions,
+  level: "fast" | "max",
+  store: CompressionStore | undefined,
+): BuildOptions {
+  return {
+    maxAge: options.maxAge,
+    cacheControl: options.cacheControl,
+    extraHeaders: options.headers,
+    compressionLevel: level,
+    onWarning: warn,
+    store,
+  };
+}
+
 /** Loads the snapshot; undefined (after printing why) when the directory cannot be served. */
 async function load(
   options: CliOptions,
@@ -48,15 +64,8 @@ async function load(
 ): Promise<Snapshot | undefined> {
   const bar = createProgressBar(process.stderr, `compressing (${level})`);
   try {
-    return await buildSnapshot(options.root, {
-      maxAge: options.maxAge,
-      cacheControl: options.cacheControl,
-      extraHeaders: options.headers,
-      compressionLevel: level,
-      onWarning: warn,
-      onProgress: bar.update,
-      store,
-    });
+    const build = { ...buildOptions(options, level, store), onProgress: bar.update };
+    return await buildSnapshot(options.root, build);
   } catch (error) {
     console.error(`memserve: ${(error as Error).message}`);
     return undefined;
@@ -102,17 +111,19 @@ async function prune(options: CliOptions): Promise<number> {
 
 async function serve(options: CliOptions): Promise<number> {
   const store = await openCache(options);
-  const snapshot = await load(options, options.compression === "max" ? "max" : "fast", store);
+  const level = options.compression === "max" ? "max" : "fast";
+  const snapshot = await load(options, level, store);
   if (snapshot === undefined) return 1;
-  // Loading left the files' raw reads and the compressors' buffers behind as garbage; collect it
-  // now so the RSS reported (and held while serving) is the snapshot's, not the load's.
+  // Loading left the compressors' buffers behind as garbage; collect it now so the RSS reported
+  // (and held while serving) is the snapshot's, not the load's.
   Bun.gc(true);
-  let server: ReturnType<typeof startServer>;
+  let server: RunningServer;
   try {
     server = startServer(snapshot, {
       port: options.port,
       host: options.host,
       engine: options.engine,
+      reusePort: options.reusePort,
       handler: { spa: options.spa, maxRanges: options.maxRanges, cors: options.cors },
       onError: (error) => console.error(`memserve: error while answering: ${error.stack}`),
     });
@@ -122,54 +133,43 @@ async function serve(options: CliOptions): Promise<number> {
   }
   console.log(`memserve: serving ${options.root} at ${server.url}`);
   const readyMs = performance.now();
+  const upgrade = options.compression === "both";
   const atMaximum = options.compression === "max" || snapshot.stats.belowMaximum === 0;
-  const upgrading = !atMaximum && options.compression === "both";
   const maximum = atMaximum
     ? readyMs
-    : upgrading
+    : upgrade
       ? "compressing in the background"
       : "not sought (--compression fast)";
   const summary = formatSummary(snapshot, process.memoryUsage.rss(), { readyMs, maximum });
   for (const line of summary) console.log(line);
-  handleSignals(server, options.shutdownTimeoutMs);
-  if (upgrading) void upgradeInBackground(snapshot, server, store, readyMs);
-  else if (atMaximum && options.compression === "both") {
-    console.log("memserve: at maximum compression already");
-  }
+  const live = new LiveSite(snapshot, server, {
+    root: options.root,
+    build: buildOptions(options, level, store),
+    upgrade,
+    log: (line) => console.log(line),
+  });
+  if (upgrade && !atMaximum) void live.startUpgrade(readyMs);
+  else if (upgrade) console.log("memserve: at maximum compression already");
+  const watcher = options.watch ? watchRoot(options.root, live) : undefined;
+  handleSignals(server, options.shutdownTimeoutMs, () => {
+    watcher?.close();
+    live.close();
+  });
+  process.on("SIGHUP", () => {
+    console.log("memserve: SIGHUP, reloading");
+    void live.reload();
+  });
   return 0;
 }
 
-/**
- * Phase two: recompress at maximum quality while serving, then swap the whole snapshot at once.
- * Requests in flight finish on the snapshot they started with; a failure keeps the fast one.
- */
-async function upgradeInBackground(
-  snapshot: Snapshot,
-  server: ReturnType<typeof startServer>,
-  store: CompressionStore | undefined,
-  readyMs: number,
-): Promise<void> {
-  const bar = createProgressBar(process.stderr, "compressing (max)");
-  try {
-    // Improved variants go live about once a second, each batch as a whole new snapshot.
-    const onBatch = (next: Snapshot) => server.replaceSnapshot(next);
-    const best = await upgradeSnapshot(snapshot, { store, onProgress: bar.update, onBatch });
-    bar.done();
-    if (best === snapshot) {
-      console.log("memserve: already at maximum compression");
-      return;
-    }
-    server.replaceSnapshot(best);
-    Bun.gc(true);
-    const maximum = performance.now();
-    const more = ((maximum - readyMs) / 1000).toFixed(2);
-    console.log(`memserve: maximum compression in ${more} s more`);
-    const summary = formatSummary(best, process.memoryUsage.rss(), { readyMs, maximum });
-    for (const line of summary) console.log(line);
-  } catch (error) {
-    bar.done();
-    console.error(`memserve: warning: maximum compression failed, serving fast: ${error}`);
-  }
+function watchRoot(root: string, live: LiveSite): { close(): void } {
+  return watchTree(root, () => void live.reload(), {
+    onChange: () => live.noteChange(),
+    onError: (error) =>
+      console.error(
+        `memserve: warning: stopped watching ${root} (${error.message}); SIGHUP still reloads`,
+      ),
+  });
 }
 
 function describe(error: unknown): string {
@@ -179,12 +179,16 @@ function describe(error: unknown): string {
   return (error as Error).message ?? String(error);
 }
 
-/** SIGINT/SIGTERM: drain in-flight responses up to the timeout, then exit 0; a second signal exits at once. */
-function handleSignals(server: ReturnType<typeof startServer>, timeoutMs: number): void {
+/**
+ * SIGINT/SIGTERM: stop accepting, drain in-flight responses up to the timeout, then exit 0; a
+ * second signal exits at once.
+ */
+function handleSignals(server: RunningServer, timeoutMs: number, onStop: () => void): void {
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) process.exit(0);
     stopping = true;
+    onStop();
     console.log(`memserve: ${signal}, finishing in-flight responses (up to ${timeoutMs / 1000} s)`);
     server.stop(timeoutMs).then(() => process.exit(0));
   };

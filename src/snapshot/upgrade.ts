@@ -15,7 +15,7 @@ export interface UpgradeOptions {
    */
   readonly concurrency?: number;
   /** After each file: progress by files and bytes (for a progress bar). */
-  readonly onProgress?: (progress: Progress) => void;
+  readonly onProgress?: ((progress: Progress) => void) | undefined;
   /** Where maximum-quality encodings are looked up first and stored after compressing. */
   readonly store?: CompressionStore | undefined;
   /**
@@ -25,6 +25,11 @@ export interface UpgradeOptions {
    */
   readonly onBatch?: (snapshot: Snapshot) => void;
   readonly batchMs?: number;
+  /**
+   * Aborting stops the pass: no file is started and no batch published after it (a reload replaced
+   * the snapshot being upgraded). What it returns then is not to be served.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -76,8 +81,10 @@ export async function upgradeSnapshot(
     assets,
     options.concurrency ?? 4,
     async (asset, index) => {
+      if (options.signal?.aborted) return;
       const next = await upgradeAsset(asset, snapshot.extraHeaders, options.store);
       progress(index);
+      if (options.signal?.aborted) return;
       current.set(next.path, next);
       changed = true;
       if (
@@ -90,6 +97,7 @@ export async function upgradeSnapshot(
     },
     { cost: (asset) => asset.identity.size, max: BYTES_IN_FLIGHT },
   );
+  if (options.signal?.aborted) return snapshot;
   // Nothing to do (a warm restart from the store, or max-quality sidecars): keep the snapshot.
   return changed ? publish() : snapshot;
 }

@@ -1,0 +1,170 @@
+import type { RunningServer } from "../server/serve.ts";
+import { type BuildOptions, buildSnapshot } from "../snapshot/build.ts";
+import { diffSnapshots, isEmptyDiff } from "../snapshot/diff.ts";
+import type { Snapshot } from "../snapshot/types.ts";
+import { upgradeSnapshot } from "../snapshot/upgrade.ts";
+import { createProgressBar } from "./progress.ts";
+import { formatSummary } from "./summary.ts";
+
+export interface LiveOptions {
+  readonly root: string;
+  /** How every rebuild is built (its `previous` is filled in here). */
+  readonly build: BuildOptions;
+  /** `both`: after a build, recompress what is below maximum in the background. */
+  readonly upgrade: boolean;
+  readonly log: (line: string) => void;
+}
+
+/**
+ * Watch mode: a reload whose files changed again while it read them is not swapped in (the watcher
+ * reloads once more when they settle), up to this many times in a row; then the last build goes
+ * in, each file of it read whole and unchanged during its read (`readStable`).
+ */
+const MAX_DISCARDS = 3;
+/** Watch mode: how long change events of writes made during a build take to arrive (inotify: ~ms). */
+const EVENT_GRACE_MS = 30;
+
+/**
+ * The snapshot being served and everything that replaces it: the background upgrade to maximum
+ * compression, and reloads (SIGHUP, `--watch`). Every replacement is a whole new snapshot handed to
+ * the server at once, so each request is answered from exactly one version of the site. One build
+ * runs at a time; a reload asked for while one runs is done once more after it.
+ */
+export class LiveSite {
+  #current: Snapshot;
+  #upgrade: AbortController | undefined;
+  #reloading: Promise<void> | undefined;
+  #again = false;
+  /** Change events seen (`noteChange`), and builds discarded in a row because of them. */
+  #changes = 0;
+  #discards = 0;
+  /** Swaps done by reloads (not counting upgrade batches). */
+  reloads = 0;
+
+  constructor(
+    initial: Snapshot,
+    readonly server: RunningServer,
+    readonly options: LiveOptions,
+  ) {
+    this.#current = initial;
+  }
+
+  get current(): Snapshot {
+    return this.#current;
+  }
+
+  /**
+   * Recompresses what is below maximum quality, swapping improved variants in about once a second.
+   * `readyMs` (startup) adds the progress bar and the summary with the time to maximum.
+   */
+  startUpgrade(readyMs?: number): Promise<void> {
+    this.#upgrade?.abort();
+    const controller = new AbortController();
+    this.#upgrade = controller;
+    const { signal } = controller;
+    const base = this.#current;
+    const started = performance.now();
+    const bar =
+      readyMs === undefined ? undefined : createProgressBar(process.stderr, "compressing (max)");
+    const onBatch = (next: Snapshot) => {
+      if (!signal.aborted) this.#swap(next);
+    };
+    const store = this.options.build.store;
+    return upgradeSnapshot(base, { store, onProgress: bar?.update, onBatch, signal }).then(
+      (best) => {
+        bar?.done();
+        if (signal.aborted || best === base) return;
+        this.#swap(best);
+        Bun.gc(true);
+        const { log } = this.options;
+        const now = performance.now();
+        if (readyMs === undefined) {
+          log(
+            `memserve: maximum compression for ${base.stats.belowMaximum} files in ${seconds(now - started)}`,
+          );
+          return;
+        }
+        log(`memserve: maximum compression in ${seconds(now - readyMs)} more`);
+        const rss = process.memoryUsage.rss();
+        for (const line of formatSummary(best, rss, { readyMs, maximum: now })) log(line);
+      },
+      (error: unknown) => {
+        bar?.done();
+        this.options.log(`memserve: warning: maximum compression failed, serving fast: ${error}`);
+      },
+    );
+  }
+
+  /**
+   * Rescans the root and swaps in a snapshot where unchanged files keep their assets and changed
+   * ones are read and compressed (fast first, then upgraded). A failure (root gone, a file that
+   * cannot be read) is logged and the current snapshot stays. Resolves when the site is up to date
+   * with the disk as of the call.
+   */
+  reload(): Promise<void> {
+    if (this.#reloading !== undefined) {
+      this.#again = true;
+      return this.#reloading;
+    }
+    this.#reloading = (async () => {
+      do {
+        this.#again = false;
+        await this.#rebuild();
+      } while (this.#again);
+    })().finally(() => {
+      this.#reloading = undefined;
+    });
+    return this.#reloading;
+  }
+
+  /** The watcher saw a change under the root (a reload reading at that moment may be stale). */
+  noteChange(): void {
+    this.#changes++;
+  }
+
+  /** Stops the background upgrade (shutdown). */
+  close(): void {
+    this.#upgrade?.abort();
+  }
+
+  async #rebuild(): Promise<void> {
+    const started = performance.now();
+    // Batches of an upgrade of the snapshot being replaced must not be swapped in over the reload.
+    this.#upgrade?.abort();
+    const previous = this.#current;
+    const changesBefore = this.#changes;
+    let next: Snapshot;
+    try {
+      next = await buildSnapshot(this.options.root, { ...this.options.build, previous });
+      if (this.#changes > 0) await Bun.sleep(EVENT_GRACE_MS);
+      if (this.#changes !== changesBefore && ++this.#discards < MAX_DISCARDS) return;
+      this.#discards = 0;
+    } catch (error) {
+      this.options.log(
+        `memserve: reload failed, still serving the previous version: ${(error as Error).message}`,
+      );
+      if (previous.stats.belowMaximum > 0 && this.options.upgrade) void this.startUpgrade();
+      return;
+    }
+    const diff = diffSnapshots(previous, next);
+    const took = seconds(performance.now() - started);
+    if (isEmptyDiff(diff)) {
+      this.options.log(`memserve: reload: no changes (${took})`);
+    } else {
+      this.#swap(next);
+      this.reloads++;
+      const { added, changed, removed } = diff;
+      this.options.log(
+        `memserve: reloaded: ${added} added, ${changed} changed, ${removed} removed, ${next.assets.size} files, in ${took}`,
+      );
+    }
+    if (this.#current.stats.belowMaximum > 0 && this.options.upgrade) void this.startUpgrade();
+  }
+
+  #swap(next: Snapshot): void {
+    this.#current = next;
+    this.server.replaceSnapshot(next);
+  }
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
