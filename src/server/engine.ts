@@ -35,6 +35,12 @@ interface Connection {
 
 type Sock = Socket<Connection>;
 
+/**
+ * While stopping, how long a connection with nothing in flight may stay silent before it is closed:
+ * long enough for a request the client already sent to arrive, short enough not to hold shutdown.
+ */
+const DRAIN_IDLE_MS = 250;
+
 /** Pipelined input beyond this while responses wait for the client to read them ends the connection. */
 const MAX_BUFFERED_INPUT = 64 * 1024;
 
@@ -105,22 +111,34 @@ export class Http1Engine {
   }
 
   /**
-   * Stops accepting; idle connections close now, busy ones after their current response; whatever
-   * is left after `timeoutMs` is cut.
+   * Stops accepting. Every response from now on says `Connection: close` and closes after it; a
+   * connection with nothing to send and no request arriving closes once it has been idle for
+   * DRAIN_IDLE_MS (a request already on its way is answered, not reset: the client of a restart
+   * loses nothing). Whatever is left after `timeoutMs` is cut.
    */
   async stop(timeoutMs: number): Promise<void> {
     this.draining = true;
     this.listener.stop(false);
-    for (const socket of this.sockets) {
-      const conn = socket.data;
-      if (conn.queue.length === 0) socket.end();
-      else conn.closing = true;
-    }
     const deadline = Date.now() + timeoutMs;
-    while (this.sockets.size > 0 && Date.now() < deadline) await Bun.sleep(20);
+    while (this.sockets.size > 0 && Date.now() < deadline) {
+      this.closeIdle(Date.now() - DRAIN_IDLE_MS);
+      await Bun.sleep(20);
+    }
     for (const socket of this.sockets) socket.terminate();
     this.listener.stop(true);
     clearInterval(this.sweeper);
+  }
+
+  /** Ends connections with nothing queued, no request started and no byte since `before`. */
+  private closeIdle(before: number): void {
+    for (const socket of this.sockets) {
+      const conn = socket.data;
+      const quiet = conn.queue.length === 0 && conn.input === null && conn.headStartedAt === 0;
+      if (quiet && !conn.closing && conn.lastActive <= before) {
+        conn.closing = true;
+        socket.end();
+      }
+    }
   }
 
   private onOpen(socket: Sock): void {
@@ -132,7 +150,6 @@ export class Http1Engine {
       closing: false,
     };
     this.sockets.add(socket);
-    if (this.draining) socket.end();
   }
 
   private onData(socket: Sock, chunk: Buffer): void {
