@@ -1,5 +1,11 @@
 import { createAsset } from "./asset.ts";
-import { NOT_FOUND_PATH, type Progress, startProgress, statsFor } from "./build.ts";
+import {
+  MAX_BYTES_IN_FLIGHT,
+  NOT_FOUND_PATH,
+  type Progress,
+  startProgress,
+  statsFor,
+} from "./build.ts";
 import { type Coding, isWorthKeeping } from "./compress.ts";
 import { CODINGS, compressWithStore, type EncodedBytes } from "./encode.ts";
 import { mapWithLimit } from "./map-limit.ts";
@@ -31,13 +37,6 @@ export interface UpgradeOptions {
    */
   readonly signal?: AbortSignal;
 }
-
-/**
- * Raw bytes being compressed at once, at most (one larger file still runs, alone). Measured: brotli
- * 11 and zstd 19 each take about 16x their input in working memory (50 MiB each for a 3 MiB
- * bundle), so 4 MiB in flight bounds the pass near 130 MiB, on any site.
- */
-const BYTES_IN_FLIGHT = 4 << 20;
 
 /**
  * Phase two of startup: recompresses every asset below maximum quality (`atMaximum`) at maximum
@@ -95,7 +94,7 @@ export async function upgradeSnapshot(
         options.onBatch(publish());
       }
     },
-    { cost: (asset) => asset.identity.size, max: BYTES_IN_FLIGHT },
+    { cost: (asset) => asset.identity.size, max: MAX_BYTES_IN_FLIGHT },
   );
   if (options.signal?.aborted) return snapshot;
   // Nothing to do (a warm restart from the store, or max-quality sidecars): keep the snapshot.
