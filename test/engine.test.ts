@@ -185,6 +185,27 @@ describe("limits: the right status, then the connection closes; others are still
   });
 });
 
+describe("maximum connections", () => {
+  test("one connection over --max-connections is answered 503 and closed; a freed slot serves again", async () => {
+    const server = startEngine({ maxConnections: 2 });
+    const held = [await RawClient.open(server.port), await RawClient.open(server.port)];
+    clients.push(...held);
+    // The engine counts a connection once it is open on its side.
+    await Bun.sleep(50);
+    const refused = parseResponses(
+      await rawRequest(server.port, request("GET", "/"), { timeoutMs: 2000 }),
+    );
+    expect(refused.map((r) => r.status)).toEqual([503]);
+    expect(refused[0]?.headers.get("connection")).toBe("close");
+    held[0]?.destroy();
+    await Bun.sleep(50);
+    const served = parseResponses(
+      await rawRequest(server.port, request("GET", "/", true), { timeoutMs: 2000 }),
+    );
+    expect(served.map((r) => r.status)).toEqual([200]);
+  });
+});
+
 describe("timeouts", () => {
   test("slowloris: one header byte every 200 ms gets 408 (or a close) after the header timeout, while others are served at once", async () => {
     const server = startEngine({ headerTimeoutMs: 1000 });

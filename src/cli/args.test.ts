@@ -90,3 +90,52 @@ describe("parseHeaderOption", () => {
     },
   );
 });
+
+describe("configuration by environment (MEMSERVE_*)", () => {
+  const fromEnv = (env: Record<string, string>, argv: string[] = ["site"]) => {
+    const parsed = parseCommandLine(argv, env);
+    if (parsed.kind !== "serve") throw new Error(JSON.stringify(parsed));
+    return parsed.options;
+  };
+
+  test("every option has a variable; the command line wins", () => {
+    const env = {
+      MEMSERVE_PORT: "3000",
+      MEMSERVE_SPA: "1",
+      MEMSERVE_MAX_AGE: "60",
+      MEMSERVE_ADMIN_PORT: "9100",
+      MEMSERVE_ACCESS_LOG: "-",
+      MEMSERVE_NO_CACHE_DIR: "true",
+    };
+    const o = fromEnv(env);
+    expect([o.port, o.spa, o.maxAge, o.adminPort, o.accessLog, o.cacheDir]).toEqual([
+      3000,
+      true,
+      60,
+      9100,
+      "-",
+      undefined,
+    ]);
+    expect(fromEnv(env, ["site", "--port", "4000"]).port).toBe(4000);
+  });
+
+  test("MEMSERVE_HEADER takes one header per line, added to --header ones", () => {
+    const o = fromEnv({ MEMSERVE_HEADER: "X-A: 1\nX-B: 2" }, ["site", "--header", "X-C: 3"]);
+    expect(o.headers).toEqual({ "x-a": "1", "x-b": "2", "x-c": "3" });
+  });
+
+  test("MEMSERVE_DIR is the directory when none is given", () => {
+    expect(fromEnv({ MEMSERVE_DIR: "/srv/site" }, []).root).toBe("/srv/site");
+    expect(fromEnv({ MEMSERVE_DIR: "/srv/site" }, ["other"]).root).toBe("other");
+  });
+
+  test("a bad value names its variable", () => {
+    const error = (env: Record<string, string>) => {
+      const parsed = parseCommandLine(["site"], env);
+      return parsed.kind === "error" ? parsed.message : "";
+    };
+    expect(error({ MEMSERVE_PORT: "http" })).toContain("MEMSERVE_PORT (environment)");
+    expect(error({ MEMSERVE_SPA: "maybe" })).toContain("MEMSERVE_SPA");
+    expect(error({ MEMSERVE_HEADER: "no colon" })).toContain("MEMSERVE_HEADER (environment)");
+  });
+});

@@ -1,4 +1,4 @@
-import { parseArgs } from "node:util";
+import { type ParseArgsOptionsConfig, parseArgs } from "node:util";
 import { checkExtraHeader } from "../snapshot/headers.ts";
 import { defaultCacheDir } from "../snapshot/store.ts";
 
@@ -23,6 +23,13 @@ export interface CliOptions {
   readonly watch: boolean;
   /** SO_REUSEPORT: another memserve may listen on the same port (zero-downtime restart). */
   readonly reusePort: boolean;
+  /** Open connections at most (0: no limit). */
+  readonly maxConnections: number;
+  /** Port of the loopback admin server (/healthz, /readyz, /metrics); undefined: none. */
+  readonly adminPort: number | undefined;
+  /** Where access log lines go: a file path, "-" for stdout; undefined: no access log. */
+  readonly accessLog: string | undefined;
+  readonly accessLogFormat: "combined" | "json";
 }
 
 export type ParsedCommand =
@@ -61,12 +68,22 @@ Options:
                              SIGHUP reloads with or without it
       --reuse-port           Let a new memserve bind the same port before this one stops
                              (zero-downtime restart; see README)
+      --max-connections <n>  Open connections at most; more are answered 503 (default
+                             10000; 0 for no limit)
+      --admin-port <n>       Serve /healthz, /readyz and /metrics (Prometheus) on
+                             127.0.0.1:<n> (default: off)
+      --access-log <file|->  Write an access log line per response (default: off)
+      --access-log-format <f> combined (default) or json
   -h, --help                 Show this help
   -v, --version              Show the version
 
 Defaults for Cache-Control: names with a content hash (app.3f9a1c2b.js) are
 "public, max-age=31536000, immutable", HTML is "no-cache", others "public, max-age=3600".
 A 404.html at the root is used as the body of 404 responses.
+
+Every option can also be set in the environment: MEMSERVE_PORT=3000,
+MEMSERVE_SPA=1, MEMSERVE_CACHE_DIR=..., MEMSERVE_HEADER="A: 1\nB: 2", and
+MEMSERVE_DIR for <dir>. Options on the command line win over the environment.
 
 Examples:
   memserve ./dist
@@ -76,14 +93,23 @@ Examples:
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 /** `["site", "--port", "3000"]` -> `{ kind: "serve", options: { root: "site", port: 3000, … } }`. */
-export function parseCommandLine(argv: readonly string[]): ParsedCommand {
+export function parseCommandLine(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>> = {},
+): ParsedCommand {
   let values: ReturnType<typeof parseRaw>["values"];
   let positionals: string[];
   try {
-    ({ values, positionals } = parseRaw(argv));
+    const fromEnv = environmentArgs(env);
+    // Checked alone first, so a bad value is blamed on its variable, not on a flag never typed.
+    const envError = fromEnv.length > 0 ? checkEnvironment(fromEnv) : undefined;
+    if (envError !== undefined) return { kind: "error", message: envError };
+    ({ values, positionals } = parseRaw([...fromEnv, ...argv]));
   } catch (error) {
     return { kind: "error", message: (error as Error).message };
   }
+  const dir = env.MEMSERVE_DIR;
+  if (positionals.length === 0 && dir !== undefined && dir !== "") positionals = [dir];
   if (values.help) return { kind: "help" };
   if (values.version) return { kind: "version" };
   // `memserve build <dir>` and `memserve prune <dir>` are subcommands; `memserve build` alone
@@ -105,32 +131,80 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   }
 }
 
+const OPTIONS = {
+  port: { type: "string", short: "p", default: "8080" },
+  host: { type: "string", short: "H", default: "127.0.0.1" },
+  workers: { type: "string", short: "w", default: "1" },
+  spa: { type: "boolean", short: "s", default: false },
+  cors: { type: "boolean", default: false },
+  header: { type: "string", multiple: true, default: [] as string[] },
+  "max-age": { type: "string", default: "3600" },
+  "cache-control": { type: "string" },
+  "max-ranges": { type: "string", default: "16" },
+  "shutdown-timeout": { type: "string", default: "10" },
+  engine: { type: "string", default: "http1" },
+  compression: { type: "string", default: "both" },
+  "cache-dir": { type: "string" },
+  "no-cache-dir": { type: "boolean", default: false },
+  watch: { type: "boolean", default: false },
+  "reuse-port": { type: "boolean", default: false },
+  "max-connections": { type: "string", default: "10000" },
+  "admin-port": { type: "string" },
+  "access-log": { type: "string" },
+  "access-log-format": { type: "string", default: "combined" },
+  help: { type: "boolean", short: "h", default: false },
+  version: { type: "boolean", short: "v", default: false },
+} satisfies ParseArgsOptionsConfig;
+
 function parseRaw(argv: readonly string[]) {
-  return parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    strict: true,
-    options: {
-      port: { type: "string", short: "p", default: "8080" },
-      host: { type: "string", short: "H", default: "127.0.0.1" },
-      workers: { type: "string", short: "w", default: "1" },
-      spa: { type: "boolean", short: "s", default: false },
-      cors: { type: "boolean", default: false },
-      header: { type: "string", multiple: true, default: [] },
-      "max-age": { type: "string", default: "3600" },
-      "cache-control": { type: "string" },
-      "max-ranges": { type: "string", default: "16" },
-      "shutdown-timeout": { type: "string", default: "10" },
-      engine: { type: "string", default: "http1" },
-      compression: { type: "string", default: "both" },
-      "cache-dir": { type: "string" },
-      "no-cache-dir": { type: "boolean", default: false },
-      watch: { type: "boolean", default: false },
-      "reuse-port": { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
-      version: { type: "boolean", short: "v", default: false },
-    },
-  });
+  return parseArgs({ args: [...argv], allowPositionals: true, strict: true, options: OPTIONS });
+}
+
+/** `port` -> `MEMSERVE_PORT`, `max-age` -> `MEMSERVE_MAX_AGE`. */
+export const envName = (option: string) => `MEMSERVE_${option.toUpperCase().replaceAll("-", "_")}`;
+
+/**
+ * The options set in the environment, as command-line arguments to put before the real ones (which
+ * then win). Booleans take 1/true/yes/on or 0/false/no/off; MEMSERVE_HEADER takes one header per
+ * line; MEMSERVE_DIR is the directory when none is given.
+ *
+ * @example environmentArgs({ MEMSERVE_PORT: "3000", MEMSERVE_SPA: "1" }) // ["--port", "3000", "--spa"]
+ * @throws Error naming the variable when a boolean is neither.
+ */
+export function environmentArgs(env: Readonly<Record<string, string | undefined>>): string[] {
+  const args: string[] = [];
+  for (const [option, spec] of Object.entries(OPTIONS)) {
+    if (option === "help" || option === "version") continue;
+    const value = env[envName(option)];
+    if (value === undefined) continue;
+    if (spec.type === "boolean") {
+      if (/^(1|true|yes|on)$/i.test(value)) args.push(`--${option}`);
+      else if (!/^(0|false|no|off|)$/i.test(value)) {
+        throw new Error(
+          `${envName(option)}: expected 1/true/yes/on or 0/false/no/off, got "${value}"`,
+        );
+      }
+    } else if (option === "header") {
+      for (const line of value.split("\n")) if (line.trim() !== "") args.push(`--${option}`, line);
+    } else {
+      args.push(`--${option}`, value);
+    }
+  }
+  return args;
+}
+
+/** The message for environment-set options that do not parse or validate, naming the variable. */
+function checkEnvironment(fromEnv: readonly string[]): string | undefined {
+  try {
+    toOptions(".", parseRaw(fromEnv).values);
+    return undefined;
+  } catch (error) {
+    const message = (error as Error).message;
+    return message.replace(
+      /^--([a-z-]+)/,
+      (_, option: string) => `${envName(option)} (environment)`,
+    );
+  }
 }
 
 function toOptions(root: string, values: ReturnType<typeof parseRaw>["values"]): CliOptions {
@@ -144,6 +218,11 @@ function toOptions(root: string, values: ReturnType<typeof parseRaw>["values"]):
   if (compression !== "fast" && compression !== "max" && compression !== "both") {
     throw new Error(`--compression: expected fast, max or both, got "${compression}"`);
   }
+  const accessLogFormat = values["access-log-format"];
+  if (accessLogFormat !== "combined" && accessLogFormat !== "json") {
+    throw new Error(`--access-log-format: expected combined or json, got "${accessLogFormat}"`);
+  }
+  const adminPort = values["admin-port"];
   const cacheControl = values["cache-control"];
   if (cacheControl !== undefined) checkFieldValue("--cache-control", cacheControl);
   const headers: Record<string, string> = {};
@@ -173,6 +252,11 @@ function toOptions(root: string, values: ReturnType<typeof parseRaw>["values"]):
     cacheDir: values["no-cache-dir"] ? undefined : (values["cache-dir"] ?? defaultCacheDir()),
     watch: values.watch,
     reusePort: values["reuse-port"],
+    maxConnections: parseInteger("--max-connections", values["max-connections"], 0, 10_000_000),
+    adminPort:
+      adminPort === undefined ? undefined : parseInteger("--admin-port", adminPort, 0, 65535),
+    accessLog: values["access-log"],
+    accessLogFormat,
   };
 }
 

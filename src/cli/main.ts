@@ -14,7 +14,7 @@ const VERSION = "0.1.0";
 
 /** Runs the CLI; resolves with the exit code for failures before serving (the server keeps running). */
 export async function main(argv: readonly string[]): Promise<number> {
-  const command = parseCommandLine(argv);
+  const command = parseCommandLine(argv, process.env);
   switch (command.kind) {
     case "help":
       console.log(USAGE);
@@ -125,6 +125,7 @@ async function serve(options: CliOptions): Promise<number> {
       host: options.host,
       engine: options.engine,
       reusePort: options.reusePort,
+      maxConnections: options.maxConnections,
       handler: { spa: options.spa, maxRanges: options.maxRanges, cors: options.cors },
       onError: (error) => console.error(`memserve: error while answering: ${error.stack}`),
     });

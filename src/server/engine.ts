@@ -16,6 +16,8 @@ export interface EngineOptions {
   readonly idleTimeoutS: number;
   /** Set `SO_REUSEPORT` so a new process can take over the port (zero-downtime restart). */
   readonly reusePort: boolean;
+  /** Open connections at most; one more is answered 503 and closed (0: no limit). */
+  readonly maxConnections: number;
   readonly onError?: (error: Error) => void;
 }
 
@@ -149,6 +151,12 @@ export class Http1Engine {
       lastActive: Date.now(),
       closing: false,
     };
+    const { maxConnections } = this.options;
+    if (maxConnections > 0 && this.sockets.size >= maxConnections) {
+      // Answered rather than reset, so the client knows to come back (RFC 9110 §15.6.4).
+      this.sendOutcome(socket, socket.data, "GET", statusOutcome(this.snapshot, 503), true);
+      return;
+    }
     this.sockets.add(socket);
   }
 

@@ -18,6 +18,8 @@ export interface ServerOptions {
   readonly headerTimeoutMs?: number;
   readonly idleTimeoutS?: number;
   readonly reusePort?: boolean;
+  /** Open connections at most (http1 engine; 0 or absent: no limit); one more gets 503. */
+  readonly maxConnections?: number;
   /** Called when answering throws (a bug): the client gets a 500, the server goes on. */
   readonly onError?: (error: Error) => void;
 }
@@ -51,6 +53,7 @@ function startEngine(snapshot: Snapshot, options: ServerOptions): Omit<RunningSe
     headerTimeoutMs: options.headerTimeoutMs ?? 10_000,
     idleTimeoutS: options.idleTimeoutS ?? 30,
     reusePort: options.reusePort ?? false,
+    maxConnections: options.maxConnections ?? 0,
     ...(options.onError ? { onError: options.onError } : {}),
   });
   return {
