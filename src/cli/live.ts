@@ -13,6 +13,8 @@ export interface LiveOptions {
   /** `both`: after a build, recompress what is below maximum in the background. */
   readonly upgrade: boolean;
   readonly log: (line: string) => void;
+  /** After each upgrade pass or reload build: how long it took (metrics). */
+  readonly onBuild?: (kind: "upgrade" | "reload", seconds: number) => void;
 }
 
 /**
@@ -36,8 +38,12 @@ export class LiveSite {
   #again = false;
   /** Change events seen (`noteChange`); more than 0 means watch mode. */
   #changes = 0;
-  /** Swaps done by reloads (not counting upgrade batches). */
-  reloads = 0;
+  /** Snapshots served so far: 1, then +1 per swap (upgrade batch or reload). */
+  generation = 1;
+  /** When the snapshot being served was swapped in (performance.now()). */
+  swappedAt = performance.now();
+  /** Reloads by result (metrics). */
+  readonly reloadResults = { swapped: 0, unchanged: 0, postponed: 0, failed: 0 };
 
   constructor(
     initial: Snapshot,
@@ -73,6 +79,7 @@ export class LiveSite {
         bar?.done();
         if (signal.aborted || best === base) return;
         this.#swap(best);
+        this.options.onBuild?.("upgrade", (performance.now() - started) / 1000);
         Bun.gc(true);
         const { log } = this.options;
         const now = performance.now();
@@ -144,16 +151,19 @@ export class LiveSite {
     }
     if (this.#changes !== changesBefore) {
       // Not swapped: the watcher saw the change and reloads again once the files settle.
+      this.reloadResults.postponed++;
       this.options.log("memserve: reload postponed: files changed while being read");
       return;
     }
     const diff = diffSnapshots(previous, next);
+    this.options.onBuild?.("reload", (performance.now() - started) / 1000);
     const took = seconds(performance.now() - started);
     if (isEmptyDiff(diff)) {
+      this.reloadResults.unchanged++;
       this.options.log(`memserve: reload: no changes (${took})`);
     } else {
       this.#swap(next);
-      this.reloads++;
+      this.reloadResults.swapped++;
       const { added, changed, removed } = diff;
       this.options.log(
         `memserve: reloaded: ${added} added, ${changed} changed, ${removed} removed, ${next.assets.size} files, in ${took}`,
@@ -164,6 +174,8 @@ export class LiveSite {
 
   #swap(next: Snapshot): void {
     this.#current = next;
+    this.generation++;
+    this.swappedAt = performance.now();
     this.server.replaceSnapshot(next);
   }
 }

@@ -1,14 +1,8 @@
-import { readFileSync } from "node:fs";
-import { type RunningServer, startServer } from "../server/serve.ts";
-import { type BuildOptions, buildSnapshot } from "../snapshot/build.ts";
-import { type CompressionStore, openStore } from "../snapshot/store.ts";
-import type { Snapshot } from "../snapshot/types.ts";
 import { type CliOptions, parseCommandLine, USAGE } from "./args.ts";
-import { LiveSite } from "./live.ts";
-import { createProgressBar } from "./progress.ts";
+import { load, openCache, warn } from "./load.ts";
 import { pruneStore } from "./prune.ts";
+import { serve } from "./serve.ts";
 import { formatBytes, formatSummary } from "./summary.ts";
-import { watchTree } from "./watch.ts";
 
 const VERSION = "0.1.0";
 
@@ -31,47 +25,6 @@ export async function main(argv: readonly string[]): Promise<number> {
       return build(command.options);
     case "prune":
       return prune(command.options);
-  }
-}
-
-const warn = (message: string) => console.error(`memserve: warning: ${message}`);
-
-/** The persistent store, unless disabled; an unusable directory is a warning, not an error. */
-function openCache(options: CliOptions): Promise<CompressionStore | undefined> {
-  if (options.cacheDir === undefined) return Promise.resolve(undefined);
-  return openStore(options.cacheDir, { onWarning: warn });
-}
-
-function buildOptions(
-  options: CliOptions,
-  level: "fast" | "max",
-  store: CompressionStore | undefined,
-): BuildOptions {
-  return {
-    maxAge: options.maxAge,
-    cacheControl: options.cacheControl,
-    extraHeaders: options.headers,
-    compressionLevel: level,
-    onWarning: warn,
-    store,
-  };
-}
-
-/** Loads the snapshot; undefined (after printing why) when the directory cannot be served. */
-async function load(
-  options: CliOptions,
-  level: "fast" | "max",
-  store: CompressionStore | undefined,
-): Promise<Snapshot | undefined> {
-  const bar = createProgressBar(process.stderr, `compressing (${level})`);
-  try {
-    const build = { ...buildOptions(options, level, store), onProgress: bar.update };
-    return await buildSnapshot(options.root, build);
-  } catch (error) {
-    console.error(`memserve: ${(error as Error).message}`);
-    return undefined;
-  } finally {
-    bar.done();
   }
 }
 
@@ -108,112 +61,4 @@ async function prune(options: CliOptions): Promise<number> {
     console.error(`memserve: ${(error as Error).message}`);
     return 1;
   }
-}
-
-async function serve(options: CliOptions): Promise<number> {
-  const store = await openCache(options);
-  const level = options.compression === "max" ? "max" : "fast";
-  const snapshot = await load(options, level, store);
-  if (snapshot === undefined) return 1;
-  // Loading left the compressors' buffers behind as garbage; collect it now so the RSS reported
-  // (and held while serving) is the snapshot's, not the load's.
-  Bun.gc(true);
-  let server: RunningServer;
-  try {
-    server = startServer(snapshot, {
-      port: options.port,
-      host: options.host,
-      engine: options.engine,
-      reusePort: options.reusePort,
-      maxConnections: options.maxConnections,
-      handler: { spa: options.spa, maxRanges: options.maxRanges, cors: options.cors },
-      onError: (error) => console.error(`memserve: error while answering: ${error.stack}`),
-    });
-  } catch (error) {
-    console.error(`memserve: cannot listen on ${options.host}:${options.port}: ${describe(error)}`);
-    return 1;
-  }
-  console.log(`memserve: serving ${options.root} at ${server.url}`);
-  if (options.reusePort) warnUnlessMigrating();
-  const readyMs = performance.now();
-  const upgrade = options.compression === "both";
-  const atMaximum = options.compression === "max" || snapshot.stats.belowMaximum === 0;
-  const maximum = atMaximum
-    ? readyMs
-    : upgrade
-      ? "compressing in the background"
-      : "not sought (--compression fast)";
-  const summary = formatSummary(snapshot, process.memoryUsage.rss(), { readyMs, maximum });
-  for (const line of summary) console.log(line);
-  const live = new LiveSite(snapshot, server, {
-    root: options.root,
-    build: buildOptions(options, level, store),
-    upgrade,
-    log: (line) => console.log(line),
-  });
-  if (upgrade && !atMaximum) void live.startUpgrade(readyMs);
-  else if (upgrade) console.log("memserve: at maximum compression already");
-  const watcher = options.watch ? watchRoot(options.root, live) : undefined;
-  handleSignals(server, options.shutdownTimeoutMs, () => {
-    watcher?.close();
-    live.close();
-  });
-  process.on("SIGHUP", () => {
-    console.log("memserve: SIGHUP, reloading");
-    void live.reload();
-  });
-  return 0;
-}
-
-/**
- * With SO_REUSEPORT, connections still queued on a listener when it closes are reset unless the
- * kernel migrates them (Linux 5.14+); the restart test measured about 1 in 2,500 new connections
- * lost without it.
- */
-function warnUnlessMigrating(): void {
-  let value: string;
-  try {
-    value = readFileSync("/proc/sys/net/ipv4/tcp_migrate_req", "utf8").trim();
-  } catch {
-    return; // not Linux, or too old a kernel to have the setting
-  }
-  if (value !== "1") {
-    warn(
-      "net.ipv4.tcp_migrate_req is not 1: connections queued when this process stops will be reset (sysctl -w net.ipv4.tcp_migrate_req=1)",
-    );
-  }
-}
-
-function watchRoot(root: string, live: LiveSite): { close(): void } {
-  return watchTree(root, () => void live.reload(), {
-    onChange: () => live.noteChange(),
-    onError: (error) =>
-      console.error(
-        `memserve: warning: stopped watching ${root} (${error.message}); SIGHUP still reloads`,
-      ),
-  });
-}
-
-function describe(error: unknown): string {
-  const code = (error as { code?: string }).code;
-  if (code === "EADDRINUSE") return "the address is already in use";
-  if (code === "EACCES") return "permission denied";
-  return (error as Error).message ?? String(error);
-}
-
-/**
- * SIGINT/SIGTERM: stop accepting, drain in-flight responses up to the timeout, then exit 0; a
- * second signal exits at once.
- */
-function handleSignals(server: RunningServer, timeoutMs: number, onStop: () => void): void {
-  let stopping = false;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (stopping) process.exit(0);
-    stopping = true;
-    onStop();
-    console.log(`memserve: ${signal}, finishing in-flight responses (up to ${timeoutMs / 1000} s)`);
-    server.stop(timeoutMs).then(() => process.exit(0));
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
 }

@@ -1,6 +1,8 @@
 import type { Socket, TCPSocketListener, TCPSocketListenOptions } from "bun";
 import { decide, type HandlerOptions, type Outcome, statusOutcome } from "../http/decide.ts";
-import type { Snapshot } from "../snapshot/types.ts";
+import type { Encoding, Snapshot } from "../snapshot/types.ts";
+import type { AccessLog } from "./access-log.ts";
+import type { ResponseCounters } from "./counters.ts";
 import { type Decision, DecisionCache } from "./decision-cache.ts";
 import { type HeadLimits, locateHead, parseHeadText, type RequestHead } from "./http1-parse.ts";
 import { refreshDate, serializeOutcome, wireOf } from "./wire.ts";
@@ -18,6 +20,10 @@ export interface EngineOptions {
   readonly reusePort: boolean;
   /** Open connections at most; one more is answered 503 and closed (0: no limit). */
   readonly maxConnections: number;
+  /** Where every response is counted (metrics). */
+  readonly counters: ResponseCounters;
+  /** One line per response when set (`--access-log`). */
+  readonly accessLog?: AccessLog | undefined;
   readonly onError?: (error: Error) => void;
 }
 
@@ -154,7 +160,7 @@ export class Http1Engine {
     const { maxConnections } = this.options;
     if (maxConnections > 0 && this.sockets.size >= maxConnections) {
       // Answered rather than reset, so the client knows to come back (RFC 9110 §15.6.4).
-      this.sendOutcome(socket, socket.data, "GET", statusOutcome(this.snapshot, 503), true);
+      this.sendOutcome(socket, socket.data, undefined, statusOutcome(this.snapshot, 503), true);
       return;
     }
     this.sockets.add(socket);
@@ -252,7 +258,7 @@ export class Http1Engine {
   /** Answers a malformed or over-limit request with its 4xx, then closes (RFC 9112 §9.6). */
   private refuse(socket: Sock, conn: Connection, status: number): void {
     conn.input = null;
-    this.sendOutcome(socket, conn, "GET", statusOutcome(this.snapshot, status), true);
+    this.sendOutcome(socket, conn, undefined, statusOutcome(this.snapshot, status), true);
   }
 
   private answer(socket: Sock, conn: Connection, head: RequestHead, outcome: Outcome): void {
@@ -264,6 +270,7 @@ export class Http1Engine {
         refreshDate(ok);
         const length = head.method === "HEAD" ? ok.headLength : ok.bytes.length;
         this.send(socket, conn, ok.bytes, 0, length);
+        this.answered(socket, head, 200, outcome.variant.encoding, length);
         if (close) this.finish(socket, conn);
         return;
       }
@@ -271,27 +278,65 @@ export class Http1Engine {
         const prepared = wireOf(outcome.variant).notModified;
         refreshDate(prepared);
         this.send(socket, conn, prepared.bytes, 0, prepared.headLength);
+        this.answered(socket, head, 304, outcome.variant.encoding, prepared.headLength);
         if (close) this.finish(socket, conn);
         return;
       }
     }
-    this.sendOutcome(socket, conn, head.method, outcome, close);
+    this.sendOutcome(socket, conn, head, outcome, close);
   }
 
-  /** Any outcome, with a head built for this response (errors, redirects, ranges, 404 page, close). */
+  /**
+   * Any outcome, with a head built for this response (errors, redirects, ranges, 404 page, close).
+   * `request` is undefined for a request refused before its head was parsed.
+   */
   private sendOutcome(
     socket: Sock,
     conn: Connection,
-    method: string,
+    request: RequestHead | undefined,
     outcome: Outcome,
     close: boolean,
   ): void {
     const { head, body } = serializeOutcome(outcome, close);
     this.send(socket, conn, head, 0, head.length);
-    if (method !== "HEAD") {
-      for (const chunk of body) this.send(socket, conn, chunk, 0, chunk.length);
+    let bytes = head.length;
+    if (request?.method !== "HEAD") {
+      for (const chunk of body) {
+        this.send(socket, conn, chunk, 0, chunk.length);
+        bytes += chunk.length;
+      }
     }
+    const status =
+      outcome.kind === "not-modified" ? 304 : outcome.kind === "partial" ? 206 : outcome.status;
+    this.answered(
+      socket,
+      request,
+      status,
+      outcome.kind === "status" ? undefined : outcome.variant.encoding,
+      bytes,
+    );
     if (close) this.finish(socket, conn);
+  }
+
+  /** Counts a response (plain numbers) and logs it when the access log is on. */
+  private answered(
+    socket: Sock,
+    request: RequestHead | undefined,
+    status: number,
+    encoding: Encoding | undefined,
+    bytes: number,
+  ): void {
+    this.options.counters.count(status, encoding, bytes);
+    const log = this.options.accessLog;
+    if (log === undefined) return;
+    log.log({
+      remote: socket.remoteAddress,
+      request,
+      status,
+      bytes,
+      referer: request?.headers.get("referer") ?? null,
+      userAgent: request?.headers.get("user-agent") ?? null,
+    });
   }
 
   /** Writes what the kernel takes now; queues a view of the rest for `drain`. */

@@ -1,7 +1,9 @@
 import type { Server } from "bun";
 import type { HandlerOptions } from "../http/decide.ts";
 import { handleRequest } from "../http/handler.ts";
-import type { Snapshot } from "../snapshot/types.ts";
+import type { Encoding, Snapshot } from "../snapshot/types.ts";
+import type { AccessLog } from "./access-log.ts";
+import { ResponseCounters } from "./counters.ts";
 import { Http1Engine } from "./engine.ts";
 import { DEFAULT_HEAD_LIMITS, type HeadLimits } from "./http1-parse.ts";
 
@@ -20,6 +22,8 @@ export interface ServerOptions {
   readonly reusePort?: boolean;
   /** Open connections at most (http1 engine; 0 or absent: no limit); one more gets 503. */
   readonly maxConnections?: number;
+  /** One line per response (`--access-log`); the fetch engine does not log. */
+  readonly accessLog?: AccessLog | undefined;
   /** Called when answering throws (a bug): the client gets a 500, the server goes on. */
   readonly onError?: (error: Error) => void;
 }
@@ -28,6 +32,10 @@ export interface RunningServer {
   /** `http://127.0.0.1:8080`; IPv6 hosts in brackets. */
   readonly url: string;
   readonly port: number;
+  /** Every response, counted by status and encoding, and bytes sent (for metrics). */
+  readonly counters: ResponseCounters;
+  /** Open client connections now (the fetch engine: requests in flight). */
+  connections(): number;
   /** Atomically serve a new snapshot; requests already running finish on the one they started with. */
   replaceSnapshot(next: Snapshot): void;
   /** Stop accepting, let in-flight responses finish for up to `timeoutMs`, then close what is left. */
@@ -36,15 +44,22 @@ export interface RunningServer {
 
 /** Starts serving `snapshot` on `host:port` (port 0 picks a free one). Throws if it cannot listen. */
 export function startServer(snapshot: Snapshot, options: ServerOptions): RunningServer {
+  const counters = new ResponseCounters();
   const server =
     options.engine === "fetch"
-      ? startFetchServer(snapshot, options)
-      : startEngine(snapshot, options);
+      ? startFetchServer(snapshot, options, counters)
+      : startEngine(snapshot, options, counters);
   const host = options.host.includes(":") ? `[${options.host}]` : options.host;
-  return { ...server, url: `http://${host}:${server.port}` };
+  return { ...server, counters, url: `http://${host}:${server.port}` };
 }
 
-function startEngine(snapshot: Snapshot, options: ServerOptions): Omit<RunningServer, "url"> {
+type Started = Omit<RunningServer, "url" | "counters">;
+
+function startEngine(
+  snapshot: Snapshot,
+  options: ServerOptions,
+  counters: ResponseCounters,
+): Started {
   const engine = new Http1Engine(snapshot, {
     port: options.port,
     host: options.host,
@@ -54,16 +69,23 @@ function startEngine(snapshot: Snapshot, options: ServerOptions): Omit<RunningSe
     idleTimeoutS: options.idleTimeoutS ?? 30,
     reusePort: options.reusePort ?? false,
     maxConnections: options.maxConnections ?? 0,
+    counters,
+    accessLog: options.accessLog,
     ...(options.onError ? { onError: options.onError } : {}),
   });
   return {
     port: engine.port,
+    connections: () => engine.connections,
     replaceSnapshot: (next) => engine.replaceSnapshot(next),
     stop: (timeoutMs) => engine.stop(timeoutMs),
   };
 }
 
-function startFetchServer(snapshot: Snapshot, options: ServerOptions): Omit<RunningServer, "url"> {
+function startFetchServer(
+  snapshot: Snapshot,
+  options: ServerOptions,
+  counters: ResponseCounters,
+): Started {
   let current = snapshot;
   const handlerOptions = options.handler;
   const server: Server<undefined> = Bun.serve({
@@ -75,7 +97,14 @@ function startFetchServer(snapshot: Snapshot, options: ServerOptions): Omit<Runn
     // A static server takes no request content; anything larger than this is refused with 413.
     maxRequestBodySize: 64 * 1024,
     fetch(request) {
-      return handleRequest(current, request, handlerOptions);
+      const response = handleRequest(current, request, handlerOptions);
+      const encoding = (response.headers.get("content-encoding") ?? "identity") as Encoding;
+      counters.count(
+        response.status,
+        encoding,
+        Number(response.headers.get("content-length") ?? 0),
+      );
+      return response;
     },
     error(error) {
       options.onError?.(error);
@@ -85,6 +114,7 @@ function startFetchServer(snapshot: Snapshot, options: ServerOptions): Omit<Runn
   });
   return {
     port: server.port ?? options.port,
+    connections: () => server.pendingRequests,
     replaceSnapshot(next) {
       current = next;
     },
