@@ -3,7 +3,7 @@ import type { EncodedBytes } from "./encode.ts";
 import { strongEtag } from "./etag.ts";
 import { notModifiedHeaders, okHeaders } from "./headers.ts";
 import { takeHeadroom } from "./read-file.ts";
-import { type Asset, ENCODINGS, type Variant } from "./types.ts";
+import { type Asset, ENCODINGS, type Encoding, type Variant } from "./types.ts";
 
 export interface AssetInput {
   /** Decoded URL path: `/css/app.css`. */
@@ -75,19 +75,10 @@ export function createAsset(input: AssetInput): Asset {
     const headLength = Buffer.byteLength(head, "latin1");
     const response = takeHeadroom(e.bytes, headLength) ?? copyAfter(headLength, e.bytes);
     response.write(head, 0, "latin1");
-    const bytes = response.subarray(headLength);
-    let blob: Blob | undefined;
-    return Object.freeze({
+    return makeVariant({
       encoding: e.encoding,
-      bytes,
       response,
-      // Only the fetch adapter needs a Blob (creating one copies the bytes once): built on first
-      // use, then every response shares its store.
-      get body() {
-        blob ??= new Blob([bytes]);
-        return blob;
-      },
-      size: e.bytes.length,
+      headLength,
       etag,
       headers,
       notModifiedHeaders: notModifiedHeaders(facts, input.extraHeaders),
@@ -103,6 +94,37 @@ export function createAsset(input: AssetInput): Asset {
     identity,
     atMaximum: input.atMaximum ?? true,
     source: input.source ?? "",
+  });
+}
+
+/** What a variant is made of, whoever made its response buffer (`createAsset`, `readImage`). */
+export interface VariantParts {
+  readonly encoding: Encoding;
+  /** The complete 200 response: `headLength` bytes of head, then the body. */
+  readonly response: Uint8Array;
+  readonly headLength: number;
+  readonly etag: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly notModifiedHeaders: Readonly<Record<string, string>>;
+}
+
+export function makeVariant(parts: VariantParts): Variant {
+  const bytes = parts.response.subarray(parts.headLength);
+  let blob: Blob | undefined;
+  return Object.freeze({
+    encoding: parts.encoding,
+    bytes,
+    response: parts.response,
+    // Only the fetch adapter needs a Blob (creating one copies the bytes once): built on first
+    // use, then every response shares its store.
+    get body() {
+      blob ??= new Blob([bytes]);
+      return blob;
+    },
+    size: bytes.length,
+    etag: parts.etag,
+    headers: parts.headers,
+    notModifiedHeaders: parts.notModifiedHeaders,
   });
 }
 
