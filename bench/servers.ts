@@ -47,7 +47,8 @@ function commandFor(name: ServerName, ctx: LaunchContext, port: number): string[
   const listen = [ctx.root, "--port", String(port), "--host", "127.0.0.1"];
   switch (name) {
     case "memserve":
-      return [process.execPath, "src/cli/run.ts", ...listen];
+      // One process, pinned to the server core like nginx's single worker.
+      return [process.execPath, "src/cli/run.ts", ...listen, "--workers", "1"];
     case "floor":
       return [process.execPath, "bench/floor.ts", ...listen];
     case "nginx": {

@@ -141,7 +141,16 @@ async function serveRun(
   const deadline = performance.now() + timeoutMs;
   const port = await freePort();
   const cache = store === undefined ? ["--no-cache-dir"] : ["--cache-dir", store];
-  const argv = [process.execPath, "src/cli/run.ts", site, "--port", String(port), ...cache];
+  const argv = [
+    process.execPath,
+    "src/cli/run.ts",
+    site,
+    "--port",
+    String(port),
+    "--workers",
+    "1",
+    ...cache,
+  ];
   const proc = watchProcess(argv, REPO, /maximum compression failed/);
   try {
     const ready = await proc.waitForLine("http://", deadline);

@@ -36,9 +36,13 @@ function download(port: number): Promise<number> {
 
 test(`a 7 MB file to ${CLIENTS} concurrent clients: RSS grows by far less than a copy per client`, async () => {
   const run = join(import.meta.dir, "..", "src", "cli", "run.ts");
-  const child = spawn(process.execPath, [run, site.root, "--port", "0", "--no-cache-dir"], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  const child = spawn(
+    process.execPath,
+    [run, site.root, "--port", "0", "--no-cache-dir", "--workers", "1"],
+    {
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
   try {
     const port = await new Promise<number>((resolve) => {
       let out = "";

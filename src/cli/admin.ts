@@ -2,12 +2,15 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom
 import type { RunningServer } from "../server/serve.ts";
 import { ENCODINGS } from "../snapshot/types.ts";
 import type { LiveSite } from "./live.ts";
+import type { WorkerPool } from "./workers.ts";
 
 /** What the admin server reports on; `serving` is set once the site is loaded and listening. */
 export interface AdminState {
   serving: { readonly live: LiveSite; readonly server: RunningServer } | undefined;
   /** Set when shutdown begins: /readyz says 503 so load balancers stop sending. */
   draining: boolean;
+  /** `--workers`: their counters are added to the primary's. */
+  workers: WorkerPool | undefined;
 }
 
 export interface AdminServer {
@@ -38,6 +41,10 @@ export function createRegistry(state: AdminState): {
       for (const { status, encoding, count } of state.serving?.server.counters.entries() ?? []) {
         this.inc({ status, encoding }, count);
       }
+      for (const report of state.workers?.reports() ?? []) {
+        for (const { status, encoding, count } of report.entries)
+          this.inc({ status, encoding }, count);
+      }
     },
   });
   new Counter({
@@ -46,7 +53,10 @@ export function createRegistry(state: AdminState): {
     registers: [registry],
     collect() {
       this.reset();
-      this.inc(state.serving?.server.counters.bytesSent ?? 0);
+      const workers = state.workers?.reports() ?? [];
+      this.inc(
+        workers.reduce((sum, r) => sum + r.bytes, state.serving?.server.counters.bytesSent ?? 0),
+      );
     },
   });
   new Gauge({
@@ -54,7 +64,10 @@ export function createRegistry(state: AdminState): {
     help: "Client connections open now",
     registers: [registry],
     collect() {
-      this.set(state.serving?.server.connections() ?? 0);
+      const workers = state.workers?.reports() ?? [];
+      this.set(
+        workers.reduce((sum, r) => sum + r.connections, state.serving?.server.connections() ?? 0),
+      );
     },
   });
   new Gauge({

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { availableParallelism } from "node:os";
 import { parseCommandLine, parseHeaderOption } from "./args.ts";
 
 const serve = (argv: string[]) => {
@@ -12,13 +13,13 @@ const errorOf = (argv: string[]) => {
 };
 
 describe("parseCommandLine", () => {
-  test("defaults: 127.0.0.1:8080, one worker, max-age 3600", () => {
+  test("defaults: 127.0.0.1:8080, a worker per CPU, max-age 3600", () => {
     const o = serve(["site"]);
     expect([o.root, o.host, o.port, o.workers, o.maxAge, o.spa, o.cors]).toEqual([
       "site",
       "127.0.0.1",
       8080,
-      1,
+      availableParallelism(),
       3600,
       false,
       false,
@@ -52,7 +53,7 @@ describe("parseCommandLine", () => {
     [["site", "--port", "-1"], "--port"],
     [["site", "--port", "80x"], "--port"],
     [["site", "--workers", "0"], "--workers"],
-    [["site", "--workers", "4"], "only 1 worker"],
+    [["site", "--workers", "257"], "--workers"],
     [["site", "--host", ""], "--host"],
     [["site", "--max-ranges", "0"], "--max-ranges"],
     [["site", "--engine", "h2"], "--engine"],

@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { type ParseArgsOptionsConfig, parseArgs } from "node:util";
 import { checkExtraHeader } from "../snapshot/headers.ts";
 import { defaultCacheDir } from "../snapshot/store.ts";
@@ -48,7 +49,8 @@ Serve a directory from memory: every file is loaded and precompressed
 Options:
   -p, --port <n>             Port to listen on (default 8080; 0 picks a free one)
   -H, --host <addr>          Address to bind (default 127.0.0.1; 0.0.0.0 for all)
-  -w, --workers <n>          Server processes (only 1 is supported in this version)
+  -w, --workers <n>          Server processes sharing the port (default: one per CPU);
+                             they share one copy of the files (see README)
   -s, --spa                  Serve /index.html for unknown paths without an extension
       --cors                 Allow cross-origin requests (Access-Control-Allow-Origin: *)
       --header "Name: value" Add a header to every response (repeatable)
@@ -134,7 +136,7 @@ export function parseCommandLine(
 const OPTIONS = {
   port: { type: "string", short: "p", default: "8080" },
   host: { type: "string", short: "H", default: "127.0.0.1" },
-  workers: { type: "string", short: "w", default: "1" },
+  workers: { type: "string", short: "w", default: String(availableParallelism()) },
   spa: { type: "boolean", short: "s", default: false },
   cors: { type: "boolean", default: false },
   header: { type: "string", multiple: true, default: [] as string[] },
@@ -208,8 +210,7 @@ function checkEnvironment(fromEnv: readonly string[]): string | undefined {
 }
 
 function toOptions(root: string, values: ReturnType<typeof parseRaw>["values"]): CliOptions {
-  const workers = parseInteger("--workers", values.workers, 1, 1024);
-  if (workers !== 1) throw new Error("--workers: only 1 worker is supported in this version");
+  const workers = parseInteger("--workers", values.workers, 1, 256);
   const engine = values.engine;
   if (engine !== "http1" && engine !== "fetch") {
     throw new Error(`--engine: expected http1 or fetch, got "${engine}"`);

@@ -13,6 +13,8 @@ export interface LiveOptions {
   /** `both`: after a build, recompress what is below maximum in the background. */
   readonly upgrade: boolean;
   readonly log: (line: string) => void;
+  /** Turns each new snapshot into the one to serve (`--workers`: written as a shared image, mapped). */
+  readonly publish?: (next: Snapshot) => Snapshot;
   /** After each upgrade pass or reload build: how long it took (metrics). */
   readonly onBuild?: (kind: "upgrade" | "reload", seconds: number) => void;
 }
@@ -172,7 +174,8 @@ export class LiveSite {
     if (this.#current.stats.belowMaximum > 0 && this.options.upgrade) void this.startUpgrade();
   }
 
-  #swap(next: Snapshot): void {
+  #swap(built: Snapshot): void {
+    const next = this.options.publish?.(built) ?? built;
     this.#current = next;
     this.generation++;
     this.swappedAt = performance.now();

@@ -1,5 +1,12 @@
-// The process entry point (bin/memserve.js runs this under Bun); main() holds the logic.
+// The process entry point (bin/memserve.js runs this under Bun); main() holds the logic. A worker
+// process of `--workers N` runs the same file with its setup in the environment.
 import { main } from "./main.ts";
+import { runWorker, WORKER_ENV } from "./worker.ts";
 
-const code = await main(process.argv.slice(2));
-if (code !== 0) process.exit(code);
+const worker = process.env[WORKER_ENV];
+if (worker !== undefined) {
+  runWorker(JSON.parse(worker));
+} else {
+  const code = await main(process.argv.slice(2));
+  if (code !== 0) process.exit(code);
+}

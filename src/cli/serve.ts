@@ -1,15 +1,17 @@
 import { openSync, readFileSync } from "node:fs";
 import { AccessLog } from "../server/access-log.ts";
 import { type RunningServer, startServer } from "../server/serve.ts";
+import type { Snapshot } from "../snapshot/types.ts";
 import { type AdminServer, type AdminState, startAdmin } from "./admin.ts";
 import type { CliOptions } from "./args.ts";
 import { LiveSite } from "./live.ts";
 import { buildOptions, load, openCache, warn } from "./load.ts";
 import { formatSummary } from "./summary.ts";
 import { watchTree } from "./watch.ts";
+import { WorkerPool } from "./workers.ts";
 
 export async function serve(options: CliOptions): Promise<number> {
-  const state: AdminState = { serving: undefined, draining: false };
+  const state: AdminState = { serving: undefined, draining: false, workers: undefined };
   let admin: AdminServer | undefined;
   let accessLog: AccessLog | undefined;
   try {
@@ -40,7 +42,8 @@ export async function serve(options: CliOptions): Promise<number> {
       port: options.port,
       host: options.host,
       engine: options.engine,
-      reusePort: options.reusePort,
+      // Workers listen on the same port: every process of the group needs SO_REUSEPORT.
+      reusePort: options.reusePort || options.workers > 1,
       maxConnections: options.maxConnections,
       accessLog,
       handler: { spa: options.spa, maxRanges: options.maxRanges, cors: options.cors },
@@ -50,7 +53,20 @@ export async function serve(options: CliOptions): Promise<number> {
     console.error(`memserve: cannot listen on ${options.host}:${options.port}: ${describe(error)}`);
     return 1;
   }
+  let pool: WorkerPool | undefined;
+  let served = snapshot;
+  if (options.workers > 1) {
+    pool = new WorkerPool(options.workers, { options, port: server.port }, (line) =>
+      console.log(line),
+    );
+    // From here every process serves the mapped image; the heap copy becomes garbage.
+    served = pool.publish(snapshot);
+    server.replaceSnapshot(served);
+  }
+  state.workers = pool;
   console.log(`memserve: serving ${options.root} at ${server.url}`);
+  if (pool !== undefined)
+    console.log(`memserve: ${pool.count} processes share one copy of the site`);
   if (admin !== undefined)
     console.log(`memserve: admin (healthz, readyz, metrics) at ${admin.url}`);
   if (options.reusePort) warnUnlessMigrating();
@@ -64,12 +80,13 @@ export async function serve(options: CliOptions): Promise<number> {
       : "not sought (--compression fast)";
   const summary = formatSummary(snapshot, process.memoryUsage.rss(), { readyMs, maximum });
   for (const line of summary) console.log(line);
-  const live = new LiveSite(snapshot, server, {
+  const live = new LiveSite(served, server, {
     root: options.root,
     build: buildOptions(options, level, store),
     upgrade,
     log: (line) => console.log(line),
     onBuild: (kind, seconds) => admin?.observeBuild(kind, seconds),
+    ...(pool === undefined ? {} : { publish: (next: Snapshot) => pool.publish(next) }),
   });
   state.serving = { live, server };
   if (upgrade && !atMaximum) void live.startUpgrade(readyMs);
@@ -82,6 +99,7 @@ export async function serve(options: CliOptions): Promise<number> {
       live.close();
     },
     stopped: async () => {
+      await pool?.stop();
       await accessLog?.close();
       admin?.stop();
     },

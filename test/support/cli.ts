@@ -5,8 +5,15 @@ import { join } from "node:path";
 
 export const BIN = join(import.meta.dir, "..", "..", "bin", "memserve.js");
 
-/** The CLI's default cache dir lives under XDG_CACHE_HOME: point it at a scratch dir, never ~/.cache. */
-const ENV = { ...process.env, XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), "memserve-cache-")) };
+/**
+ * The CLI's default cache dir lives under XDG_CACHE_HOME: point it at a scratch dir, never ~/.cache.
+ * One process per server unless a test asks for workers (`--workers` on the command line wins).
+ */
+const ENV = {
+  ...process.env,
+  XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), "memserve-cache-")),
+  MEMSERVE_WORKERS: "1",
+};
 
 export interface CliRun {
   readonly child: ChildProcess;

@@ -1,0 +1,102 @@
+import { openSync } from "node:fs";
+import { AccessLog } from "../server/access-log.ts";
+import { type RunningServer, startServer } from "../server/serve.ts";
+import { readImage } from "../snapshot/image.ts";
+import type { CliOptions } from "./args.ts";
+
+/** Set (to the JSON of `WorkerSetup`) in the environment of a worker process the primary starts. */
+export const WORKER_ENV = "MEMSERVE_INTERNAL_WORKER";
+
+export interface WorkerSetup {
+  readonly options: CliOptions;
+  /** The port the primary bound (resolved, so `--port 0` gives every process the same one). */
+  readonly port: number;
+}
+
+/** Primary -> worker: serve this image from now on. */
+export interface ImageMessage {
+  readonly type: "image";
+  readonly path: string;
+  readonly generation: number;
+}
+
+/** Worker -> primary. */
+export type WorkerMessage =
+  | { readonly type: "serving"; readonly generation: number }
+  | {
+      readonly type: "counters";
+      readonly entries: readonly { status: string; encoding: string; count: number }[];
+      readonly bytes: number;
+      readonly connections: number;
+    };
+
+const send = (message: WorkerMessage) => process.send?.(message);
+
+/**
+ * A worker process: serves the images the primary sends (mapped, so the bodies are shared with
+ * every other process), on the primary's port with SO_REUSEPORT. It reports its counters every
+ * second, drains on SIGTERM, and stops when the primary goes away.
+ */
+export function runWorker(setup: WorkerSetup): void {
+  const { options } = setup;
+  const accessLog =
+    options.accessLog === undefined
+      ? undefined
+      : new AccessLog(
+          options.accessLog === "-" ? 1 : openSync(options.accessLog, "a"),
+          options.accessLogFormat,
+        );
+  let server: RunningServer | undefined;
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) process.exit(0);
+    stopping = true;
+    await server?.stop(options.shutdownTimeoutMs);
+    await accessLog?.close();
+    process.exit(0);
+  };
+  process.on("message", (message: ImageMessage) => {
+    if (message.type !== "image" || stopping) return;
+    let snapshot: ReturnType<typeof readImage>;
+    try {
+      snapshot = readImage(message.path);
+    } catch (error) {
+      // A newer image is on its way (this one was replaced and removed); keep serving.
+      console.error(
+        `memserve worker ${process.pid}: cannot map ${message.path}: ${(error as Error).message}`,
+      );
+      return;
+    }
+    if (server === undefined) {
+      server = startServer(snapshot, {
+        port: setup.port,
+        host: options.host,
+        engine: options.engine,
+        reusePort: true,
+        maxConnections: options.maxConnections,
+        accessLog,
+        handler: { spa: options.spa, maxRanges: options.maxRanges, cors: options.cors },
+        onError: (error) =>
+          console.error(`memserve worker ${process.pid}: error while answering: ${error.stack}`),
+      });
+    } else {
+      server.replaceSnapshot(snapshot);
+    }
+    send({ type: "serving", generation: message.generation });
+  });
+  const report = setInterval(() => {
+    if (server === undefined) return;
+    const { counters } = server;
+    send({
+      type: "counters",
+      entries: [...counters.entries()],
+      bytes: counters.bytesSent,
+      connections: server.connections(),
+    });
+  }, 1000);
+  report.unref();
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+  // The primary is gone (crashed or killed): nothing will tell this worker what to serve.
+  process.on("disconnect", stop);
+}
