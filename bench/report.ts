@@ -139,17 +139,22 @@ export function formatRatioTable(summaries: readonly CaseSummary[]): string {
   const find = (server: string, scenario: string) =>
     summaries.find((s) => s.server === server && s.scenario === scenario);
   const rows = scenarios.map((scenario) => {
-    const [m, n, f] = ["memserve", "nginx", "floor"].map((server) => find(server, scenario));
+    const [m, n, f, l] = ["memserve", "nginx", "floor", "memserve-log"].map((server) =>
+      find(server, scenario),
+    );
     return [
       scenario,
       ratio(m, n, "requestsPerSec"),
       ratio(m, n, "cpuUsPerRequest"),
       ratio(m, f, "requestsPerSec"),
       ratio(m, f, "cpuUsPerRequest"),
+      ratio(l, m, "requestsPerSec"),
+      ratio(l, m, "cpuUsPerRequest"),
     ];
   });
   const header = ["scenario", "req/s memserve/nginx", "CPU/req memserve/nginx"];
   header.push("req/s memserve/floor", "CPU/req memserve/floor");
+  header.push("req/s with access log/without", "CPU/req with access log/without");
   return table(header, rows, 1);
 }
 

@@ -5,8 +5,9 @@ import { join } from "node:path";
 import { findBrotliStaticModule, nginxArgs, writeNginxPrefix } from "./nginx.ts";
 import { processTree } from "./proc.ts";
 
-export type ServerName = "memserve" | "nginx" | "floor";
-export const SERVER_NAMES: readonly ServerName[] = ["memserve", "nginx", "floor"];
+export type ServerName = "memserve" | "memserve-log" | "nginx" | "floor";
+/** `memserve-log`: memserve with the access log on (to a file) and the admin port open, for their cost. */
+export const SERVER_NAMES: readonly ServerName[] = ["memserve", "memserve-log", "nginx", "floor"];
 
 export interface RunningServer {
   readonly name: ServerName;
@@ -49,6 +50,20 @@ function commandFor(name: ServerName, ctx: LaunchContext, port: number): string[
     case "memserve":
       // One process, pinned to the server core like nginx's single worker.
       return [process.execPath, "src/cli/run.ts", ...listen, "--workers", "1"];
+    case "memserve-log": {
+      const log = join(ctx.workDir, `access-${port}.log`);
+      return [
+        process.execPath,
+        "src/cli/run.ts",
+        ...listen,
+        "--workers",
+        "1",
+        "--access-log",
+        log,
+        "--admin-port",
+        "0",
+      ];
+    }
     case "floor":
       return [process.execPath, "bench/floor.ts", ...listen];
     case "nginx": {
