@@ -38,16 +38,12 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+const startWithTimeout = (seconds: number) =>
+  startCli([site.root, "--port", "0", "--no-cache-dir", "--shutdown-timeout", String(seconds)]);
+
 describe("graceful shutdown (SIGTERM)", () => {
   test("a 7 MB download in progress completes intact; new connections are refused; exit 0", async () => {
-    const run = await startCli([
-      site.root,
-      "--port",
-      "0",
-      "--no-cache-dir",
-      "--shutdown-timeout",
-      "10",
-    ]);
+    const run = await startWithTimeout(10);
     const port = portOf(run);
     const socket = (await tryConnect(port)) as Socket;
     const chunks: Buffer[] = [];
@@ -77,14 +73,7 @@ describe("graceful shutdown (SIGTERM)", () => {
   }, 30_000);
 
   test("a second signal exits at once, cutting what is in flight", async () => {
-    const run = await startCli([
-      site.root,
-      "--port",
-      "0",
-      "--no-cache-dir",
-      "--shutdown-timeout",
-      "60",
-    ]);
+    const run = await startWithTimeout(60);
     const socket = (await tryConnect(portOf(run))) as Socket;
     socket.write("GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n");
     await new Promise((resolve) => socket.once("data", resolve));

@@ -1,7 +1,7 @@
 import { closeSync, openSync, readSync, renameSync, writeSync } from "node:fs";
-import { makeVariant } from "./asset.ts";
+import { makeVariant, type VariantParts } from "./asset.ts";
 import { NOT_FOUND_PATH } from "./build.ts";
-import type { Asset, Encoding, Snapshot, SnapshotStats } from "./types.ts";
+import type { Asset, Snapshot, SnapshotStats } from "./types.ts";
 
 /**
  * A snapshot as one file that worker processes map into memory (`Bun.mmap`, private): on tmpfs the
@@ -14,14 +14,10 @@ import type { Asset, Encoding, Snapshot, SnapshotStats } from "./types.ts";
 const MAGIC = "MSIMG001";
 const PAGE = 4096;
 
-interface VariantIndex {
-  readonly encoding: Encoding;
+/** A variant in the index: where its response is in the data, and everything else about it. */
+interface VariantIndex extends Omit<VariantParts, "response"> {
   readonly offset: number;
   readonly length: number;
-  readonly headLength: number;
-  readonly etag: string;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly notModifiedHeaders: Readonly<Record<string, string>>;
 }
 
 interface ImageIndex {
