@@ -58,7 +58,7 @@ describe("memserve CLI (black box)", () => {
     [["--port", "99999", "."], /--port/],
     [["--bogus", "."], /bogus/],
     [[], /missing <dir>/],
-    [[".", "--workers", "2"], /--workers/],
+    [[".", "--workers", "0"], /--workers/],
     [[".", "--header", "no colon"], /--header/],
     [[".", "--header", "Content-Length: 5"], /content-length cannot be set/],
   ])("bad command line %j: clear message, exit 2", async (args, message) => {

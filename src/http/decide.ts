@@ -137,7 +137,10 @@ function redirectOrNotFound(
   const lastSegment = path.slice(path.lastIndexOf("/") + 1);
   if (lastSegment !== "" && snapshot.assets.has(`${path}/index.html`)) {
     const queryStart = target.indexOf("?");
-    const query = queryStart === -1 ? "" : target.slice(queryStart);
+    // Only a query a transport could have delivered (visible ASCII, RFC 3986): an embedder's raw
+    // target must not put a CR or LF into a header.
+    const raw = queryStart === -1 ? "" : target.slice(queryStart);
+    const query = /^[\x21-\x7e]*$/.test(raw) ? raw : "";
     const location = `./${encodePath(lastSegment)}/${query}`;
     return {
       kind: "status",

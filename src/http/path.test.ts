@@ -203,3 +203,42 @@ describe("parsePath properties", () => {
     );
   });
 });
+
+describe("parsePath idempotence", () => {
+  // RFC 3986 §2.4: a string is decoded exactly once, so a canonical path is a fixed point only as a
+  // target that cannot be decoded again: one with no `%` (`/%2541` -> `/%41`, which as a target is
+  // `/A`) and no `?`/`#` (they would end the path). encodePath is how any path becomes such a target.
+  const reparsable = (path: string) => !/[%?#]/.test(path);
+
+  test("RFC 3986 §2.4: a decoded `%` is not decoded again, so `/%41` as a target is another path", () => {
+    expect(parsePath("/%2541")).toEqual(ok("/%41"));
+    expect(parsePath("/%41")).toEqual(ok("/A"));
+    expect(parsePath(encodePath("/%41"))).toEqual(ok("/%41"));
+  });
+
+  test("RFC 3986 §5.2.4: the path normalizer is idempotent (parsePath(p) is p)", () => {
+    fc.assert(
+      fc.property(target, (input) => {
+        const result = parsePath(input);
+        if (!result.ok || !reparsable(result.path)) return;
+        expect(parsePath(result.path)).toEqual(result);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  test("RFC 3986 §6.2.2: normalizing an encoded canonical path is idempotent for every path", () => {
+    fc.assert(
+      fc.property(target, (input) => {
+        const result = parsePath(input);
+        if (!result.ok) return;
+        const encoded = encodePath(result.path);
+        const again = parsePath(encoded);
+        expect(again).toEqual(result);
+        // And a second round trip changes nothing: the encoded form is canonical too.
+        if (again.ok) expect(encodePath(again.path)).toBe(encoded);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+});

@@ -41,6 +41,8 @@ interface Connection {
   closing: boolean;
   /** All sent and the write side shut: waiting for the client to close (`linger`). */
   lingering: boolean;
+  /** The client shut its sending side: answer what it sent, then close. */
+  peerEnded: boolean;
 }
 
 type Sock = Socket<Connection>;
@@ -94,10 +96,17 @@ export class Http1Engine {
       hostname: options.host,
       port: options.port,
       reusePort: options.reusePort,
+      // A client may send its requests and then shut its side (`nc -N`, some proxies): it still
+      // reads the answers, so its FIN must not close the connection under them.
+      allowHalfOpen: true,
       socket: {
         open: (socket) => this.onOpen(socket),
         data: (socket, chunk) => this.onData(socket, chunk),
         drain: (socket) => this.onDrain(socket),
+        end: (socket) => {
+          socket.data.peerEnded = true;
+          this.processInput(socket, socket.data);
+        },
         close: (socket) => {
           this.sockets.delete(socket);
         },
@@ -167,6 +176,7 @@ export class Http1Engine {
       lastActive: Date.now(),
       closing: false,
       lingering: false,
+      peerEnded: false,
     };
     const { maxConnections } = this.options;
     if (maxConnections > 0 && this.sockets.size >= maxConnections) {
@@ -187,6 +197,13 @@ export class Http1Engine {
   }
 
   private processInput(socket: Sock, conn: Connection): void {
+    this.answerInput(socket, conn);
+    // After the client's FIN, once every complete request it sent is answered: close. An unfinished
+    // head will never be completed.
+    if (conn.peerEnded && conn.queue.length === 0 && !conn.closing) this.finish(socket, conn);
+  }
+
+  private answerInput(socket: Sock, conn: Connection): void {
     const input = conn.input;
     if (input === null) return;
     let offset = 0;
