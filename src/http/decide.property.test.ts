@@ -204,7 +204,7 @@ describe("decide() as an embedded core", () => {
       snapshot,
       "GET",
       "/docs?\r\nSet-Cookie: x=1",
-      headerReader([]),
+      headerReader({}),
       DEFAULT_HANDLER_OPTIONS,
     );
     expect(outcome.kind).toBe("status");
