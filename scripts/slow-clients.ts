@@ -3,8 +3,14 @@
 // it must always get its answer, fast, and the server's memory must not grow with the attack.
 // `bun scripts/slow-clients.ts slow-read` runs one attack only. The slow-read attack can fill the
 // kernel's TCP buffer memory (machine-wide, reported in the last column) for its 35 s: run it alone.
+//
+// Measured: with Linux's default net.ipv4.tcp_notsent_lowat (unlimited), each slow reader of the
+// 7 MB file holds 1.6-3.9 MB of unsent data in the kernel; 1000 of them reach tcp_mem (2.2 GiB
+// here) and every socket on the machine stalls (normal requests: p99 1.3 s). Bun exposes no
+// setsockopt to cap a socket's unsent bytes, so the production setting is the sysctl (README): this
+// script sets net.ipv4.tcp_notsent_lowat=131072 for its run when it can (root), and restores it.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stripVTControlCharacters } from "node:util";
@@ -272,11 +278,13 @@ async function main(only: string | undefined): Promise<string[]> {
   ensureSlowhttptest();
   const work = mkdtempSync(join(tmpdir(), "memserve-slow-"));
   let server: Memserve | undefined;
+  const lowat = capUnsentBytes();
   // Ctrl-C or a kill must not leave memserve behind (slowhttptest is in our process group, so the
   // same Ctrl-C ends it; a kill of this process alone leaves it to its -l bound).
   const interrupted = async () => {
     await server?.stop();
     rmSync(work, { recursive: true, force: true });
+    lowat.restore();
     console.log("slow clients: FAIL (interrupted)");
     process.exit(1);
   };
@@ -309,7 +317,34 @@ async function main(only: string | undefined): Promise<string[]> {
   } finally {
     await server?.stop();
     rmSync(work, { recursive: true, force: true });
+    lowat.restore();
   }
+}
+
+const LOWAT = "/proc/sys/net/ipv4/tcp_notsent_lowat";
+const LOWAT_BYTES = 131072;
+
+/** Sets tcp_notsent_lowat to 128 KiB when it is higher and writable; says what it did. */
+function capUnsentBytes(): { restore(): void } {
+  let before: string;
+  try {
+    before = readFileSync(LOWAT, "utf8").trim();
+  } catch {
+    log("tcp_notsent_lowat: not available on this kernel");
+    return { restore() {} };
+  }
+  if (Number(before) <= LOWAT_BYTES) {
+    log(`tcp_notsent_lowat: ${before} already`);
+    return { restore() {} };
+  }
+  try {
+    writeFileSync(LOWAT, String(LOWAT_BYTES));
+  } catch {
+    log(`tcp_notsent_lowat: ${before} and not writable here; slow-read may exhaust tcp_mem`);
+    return { restore() {} };
+  }
+  log(`tcp_notsent_lowat: ${before} -> ${LOWAT_BYTES} for this run (see README)`);
+  return { restore: () => writeFileSync(LOWAT, before) };
 }
 
 try {
