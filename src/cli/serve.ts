@@ -1,5 +1,5 @@
-import { openSync, readFileSync } from "node:fs";
-import { AccessLog } from "../server/access-log.ts";
+import { readFileSync } from "node:fs";
+import { type AccessLog, openAccessLog } from "../server/access-log.ts";
 import { type RunningServer, startServer } from "../server/serve.ts";
 import type { Snapshot } from "../snapshot/types.ts";
 import { type AdminServer, type AdminState, startAdmin } from "./admin.ts";
@@ -22,7 +22,9 @@ export async function serve(options: CliOptions): Promise<number> {
     return 1;
   }
   try {
-    if (options.accessLog !== undefined) accessLog = openAccessLog(options);
+    if (options.accessLog !== undefined) {
+      accessLog = openAccessLog(options.accessLog, options.accessLogFormat);
+    }
   } catch (error) {
     console.error(`memserve: cannot open access log ${options.accessLog}: ${describe(error)}`);
     admin?.stop();
@@ -109,12 +111,6 @@ export async function serve(options: CliOptions): Promise<number> {
     void live.reload();
   });
   return 0;
-}
-
-/** `--access-log -` is stdout; a path is opened for appending (created if missing). */
-function openAccessLog(options: CliOptions): AccessLog {
-  const fd = options.accessLog === "-" ? 1 : openSync(options.accessLog ?? "", "a");
-  return new AccessLog(fd, options.accessLogFormat);
 }
 
 /**

@@ -1,5 +1,4 @@
-import { openSync } from "node:fs";
-import { AccessLog } from "../server/access-log.ts";
+import { openAccessLog } from "../server/access-log.ts";
 import { type RunningServer, startServer } from "../server/serve.ts";
 import { readImage } from "../snapshot/image.ts";
 import type { CliOptions } from "./args.ts";
@@ -42,10 +41,7 @@ export function runWorker(setup: WorkerSetup): void {
   const accessLog =
     options.accessLog === undefined
       ? undefined
-      : new AccessLog(
-          options.accessLog === "-" ? 1 : openSync(options.accessLog, "a"),
-          options.accessLogFormat,
-        );
+      : openAccessLog(options.accessLog, options.accessLogFormat);
   let server: RunningServer | undefined;
   let stopping = false;
   const stop = async () => {

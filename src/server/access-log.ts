@@ -1,4 +1,4 @@
-import { write as writeFd, writeSync } from "node:fs";
+import { openSync, write as writeFd, writeSync } from "node:fs";
 
 export interface AccessLogEntry {
   readonly remote: string;
@@ -120,4 +120,14 @@ export class AccessLog {
     this.#buffer = "";
     if (text !== "") writeSync(this.fd, text, null, "latin1");
   }
+}
+
+/**
+ * `-` is stdout; a path is opened for appending (created if missing; every worker appends whole
+ * lines to the same file).
+ *
+ * @throws the open error (ENOENT for a missing directory, EACCES).
+ */
+export function openAccessLog(target: string, format: AccessLogFormat): AccessLog {
+  return new AccessLog(target === "-" ? 1 : openSync(target, "a"), format);
 }
