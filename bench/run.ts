@@ -101,7 +101,9 @@ async function runServer(name: ServerName, ctx: LaunchContext, o: BenchOptions, 
     while (!/maximum compression/.test(server.output()) && performance.now() < deadline) {
       await Bun.sleep(100);
     }
-    log(`${name} at maximum compression after ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    log(
+      `${name} at maximum compression after ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
   }
   try {
     for (const scenario of o.scenarios)
