@@ -1,7 +1,17 @@
-import type { Socket, TCPSocketListener, TCPSocketListenOptions } from "bun";
+import type { TCPSocketListener, TCPSocketListenOptions } from "bun";
 import { decide, type HandlerOptions, type Outcome, statusOutcome } from "../http/decide.ts";
 import type { Encoding, Snapshot } from "../snapshot/types.ts";
 import type { AccessLog } from "./access-log.ts";
+import {
+  type Connection,
+  finish,
+  flushQueue,
+  LINGER_MS,
+  linger,
+  newConnection,
+  type Sock,
+  send,
+} from "./connection.ts";
 import type { ResponseCounters } from "./counters.ts";
 import { type Decision, DecisionCache } from "./decision-cache.ts";
 import { type HeadLimits, locateHead, parseHeadText, type RequestHead } from "./http1-parse.ts";
@@ -26,32 +36,6 @@ export interface EngineOptions {
   readonly accessLog?: AccessLog | undefined;
   readonly onError?: (error: Error) => void;
 }
-
-/** Per-connection state. */
-interface Connection {
-  /** Bytes received and not yet parsed: a partial head, or pipelined requests waiting their turn. */
-  input: Buffer | null;
-  /** Output the kernel has not taken yet, in order; views into shared buffers, never copies. */
-  readonly queue: Uint8Array[];
-  /** When the head being received started (0: none), for the header-read timeout. */
-  headStartedAt: number;
-  /** When a byte was last received or taken by the kernel (Date.now()), for the idle timeout. */
-  lastActive: number;
-  /** Close once the queue is flushed. */
-  closing: boolean;
-  /** All sent and the write side shut: waiting for the client to close (`linger`). */
-  lingering: boolean;
-  /** The client shut its sending side: answer what it sent, then close. */
-  peerEnded: boolean;
-}
-
-type Sock = Socket<Connection>;
-
-/**
- * How long a connection whose response ended it waits for the client to close (`linger`) before
- * it is cut, as nginx's lingering_timeout: long enough to read a response already sent.
- */
-const LINGER_MS = 5000;
 
 /**
  * While stopping, how long a connection with nothing in flight may stay silent before it is closed:
@@ -169,19 +153,11 @@ export class Http1Engine {
   }
 
   private onOpen(socket: Sock): void {
-    socket.data = {
-      input: null,
-      queue: [],
-      headStartedAt: 0,
-      lastActive: Date.now(),
-      closing: false,
-      lingering: false,
-      peerEnded: false,
-    };
+    socket.data = newConnection();
     const { maxConnections } = this.options;
     if (maxConnections > 0 && this.sockets.size >= maxConnections) {
       // Answered rather than reset, so the client knows to come back (RFC 9110 §15.6.4).
-      this.sendOutcome(socket, socket.data, undefined, statusOutcome(this.snapshot, 503), true);
+      this.sendOutcome(socket, undefined, statusOutcome(this.snapshot, 503), true);
       return;
     }
     this.sockets.add(socket);
@@ -200,7 +176,7 @@ export class Http1Engine {
     this.answerInput(socket, conn);
     // After the client's FIN, once every complete request it sent is answered: close. An unfinished
     // head will never be completed.
-    if (conn.peerEnded && conn.queue.length === 0 && !conn.closing) this.finish(socket, conn);
+    if (conn.peerEnded && conn.queue.length === 0 && !conn.closing) finish(socket);
   }
 
   private answerInput(socket: Sock, conn: Connection): void {
@@ -222,7 +198,7 @@ export class Http1Engine {
       }
       offset += located.consumed;
       conn.headStartedAt = 0;
-      this.answer(socket, conn, decision.head, decision.outcome);
+      this.answer(socket, decision.head, decision.outcome);
     }
     const rest = input.length - offset;
     conn.input = rest === 0 ? null : Buffer.from(input.subarray(offset));
@@ -286,10 +262,10 @@ export class Http1Engine {
   /** Answers a malformed or over-limit request with its 4xx, then closes (RFC 9112 §9.6). */
   private refuse(socket: Sock, conn: Connection, status: number): void {
     conn.input = null;
-    this.sendOutcome(socket, conn, undefined, statusOutcome(this.snapshot, status), true);
+    this.sendOutcome(socket, undefined, statusOutcome(this.snapshot, status), true);
   }
 
-  private answer(socket: Sock, conn: Connection, head: RequestHead, outcome: Outcome): void {
+  private answer(socket: Sock, head: RequestHead, outcome: Outcome): void {
     const close = !head.keepAlive || this.draining;
     // Fast path: a variant's 200 or 304 on a persistent HTTP/1.1 connection is prepared bytes.
     if (!close || head.http10) {
@@ -297,21 +273,21 @@ export class Http1Engine {
         const ok = wireOf(outcome.variant).ok;
         refreshDate(ok);
         const length = head.method === "HEAD" ? ok.headLength : ok.bytes.length;
-        this.send(socket, conn, ok.bytes, 0, length);
+        send(socket, ok.bytes, 0, length);
         this.answered(socket, head, 200, outcome.variant.encoding, length);
-        if (close) this.finish(socket, conn);
+        if (close) finish(socket);
         return;
       }
       if (outcome.kind === "not-modified") {
         const prepared = wireOf(outcome.variant).notModified;
         refreshDate(prepared);
-        this.send(socket, conn, prepared.bytes, 0, prepared.headLength);
+        send(socket, prepared.bytes, 0, prepared.headLength);
         this.answered(socket, head, 304, outcome.variant.encoding, prepared.headLength);
-        if (close) this.finish(socket, conn);
+        if (close) finish(socket);
         return;
       }
     }
-    this.sendOutcome(socket, conn, head, outcome, close);
+    this.sendOutcome(socket, head, outcome, close);
   }
 
   /**
@@ -320,17 +296,16 @@ export class Http1Engine {
    */
   private sendOutcome(
     socket: Sock,
-    conn: Connection,
     request: RequestHead | undefined,
     outcome: Outcome,
     close: boolean,
   ): void {
     const { head, body } = serializeOutcome(outcome, close);
-    this.send(socket, conn, head, 0, head.length);
+    send(socket, head, 0, head.length);
     let bytes = head.length;
     if (request?.method !== "HEAD") {
       for (const chunk of body) {
-        this.send(socket, conn, chunk, 0, chunk.length);
+        send(socket, chunk, 0, chunk.length);
         bytes += chunk.length;
       }
     }
@@ -343,7 +318,7 @@ export class Http1Engine {
       outcome.kind === "status" ? undefined : outcome.variant.encoding,
       bytes,
     );
-    if (close) this.finish(socket, conn);
+    if (close) finish(socket);
   }
 
   /** Counts a response (plain numbers) and logs it when the access log is on. */
@@ -367,57 +342,9 @@ export class Http1Engine {
     });
   }
 
-  /** Writes what the kernel takes now; queues a view of the rest for `drain`. */
-  private send(socket: Sock, conn: Connection, data: Uint8Array, offset: number, length: number) {
-    if (length === 0) return;
-    if (conn.queue.length === 0) {
-      const written = socket.write(data, offset, length);
-      if (written === length) return;
-      if (written < 0) {
-        conn.closing = true;
-        return;
-      }
-      conn.queue.push(data.subarray(offset + written, offset + length));
-      return;
-    }
-    conn.queue.push(data.subarray(offset, offset + length));
-  }
-
   private onDrain(socket: Sock): void {
-    const conn = socket.data;
-    conn.lastActive = Date.now(); // progress: a slow reader is not idle
-    const queue = conn.queue;
-    while (queue.length > 0) {
-      const chunk = queue[0] as Uint8Array;
-      const written = socket.write(chunk);
-      if (written < 0) return;
-      if (written < chunk.length) {
-        queue[0] = chunk.subarray(written);
-        return;
-      }
-      queue.shift();
-    }
-    if (conn.closing) this.linger(socket, conn);
-    else this.processInput(socket, conn);
-  }
-
-  /** Close once everything queued is written (RFC 9112 §9.6: close after the final response). */
-  private finish(socket: Sock, conn: Connection): void {
-    conn.closing = true;
-    if (conn.queue.length === 0) this.linger(socket, conn);
-  }
-
-  /**
-   * Ends a connection whose response is all in the kernel by shutting its write side (FIN after the
-   * data) and waiting for the client to close, rather than closing at once (RFC 9112 §9.6). A closed
-   * socket with unsent data is an orphan: under memory pressure the kernel resets orphans, and the
-   * client loses the end of its response (measured under a slow-read attack: 229 of 363 requests
-   * reset); a socket closed while the client's next bytes arrive is reset too.
-   */
-  private linger(socket: Sock, conn: Connection): void {
-    if (conn.lingering) return;
-    conn.lingering = true;
-    conn.lastActive = Date.now();
-    socket.shutdown();
+    if (!flushQueue(socket)) return;
+    if (socket.data.closing) linger(socket);
+    else this.processInput(socket, socket.data);
   }
 }
