@@ -13,6 +13,8 @@ export interface LiveOptions {
   /** `both`: after a build, recompress what is below maximum in the background. */
   readonly upgrade: boolean;
   readonly log: (line: string) => void;
+  /** How often the upgrade pass swaps in what it improved so far (default 1000 ms). */
+  readonly batchMs?: number | undefined;
   /** Turns each new snapshot into the one to serve (`--workers`: written as a shared image, mapped). */
   readonly publish?: (next: Snapshot) => Snapshot;
   /** After each upgrade pass or reload build: how long it took (metrics). */
@@ -76,7 +78,9 @@ export class LiveSite {
       if (!signal.aborted) this.#swap(next);
     };
     const store = this.options.build.store;
-    return upgradeSnapshot(base, { store, onProgress: bar?.update, onBatch, signal }).then(
+    const { batchMs } = this.options;
+    const upgrade = { store, onProgress: bar?.update, onBatch, signal, batchMs };
+    return upgradeSnapshot(base, upgrade).then(
       (best) => {
         bar?.done();
         if (signal.aborted || best === base) return;
@@ -86,9 +90,9 @@ export class LiveSite {
         const { log } = this.options;
         const now = performance.now();
         if (readyMs === undefined) {
-          log(
-            `memserve: maximum compression for ${base.stats.belowMaximum} files in ${seconds(now - started)}`,
-          );
+          const files = base.stats.belowMaximum;
+          const noun = files === 1 ? "file" : "files";
+          log(`memserve: maximum compression for ${files} ${noun} in ${seconds(now - started)}`);
           return;
         }
         log(`memserve: maximum compression in ${seconds(now - readyMs)} more`);

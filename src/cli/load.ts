@@ -1,3 +1,5 @@
+import type { AccessLog } from "../server/access-log.ts";
+import type { ServerOptions } from "../server/serve.ts";
 import type { BuildOptions } from "../snapshot/build.ts";
 import { buildSnapshot } from "../snapshot/build.ts";
 import { type CompressionStore, openStore } from "../snapshot/store.ts";
@@ -44,4 +46,26 @@ export async function load(
   } finally {
     bar.done();
   }
+}
+
+/**
+ * How every process of a `memserve <dir>` listens: on `port` (the primary's, resolved, for workers),
+ * with SO_REUSEPORT when asked or when workers share the port.
+ */
+export function serverOptions(
+  options: CliOptions,
+  port: number,
+  accessLog: AccessLog | undefined,
+): ServerOptions {
+  return {
+    port,
+    host: options.host,
+    engine: options.engine,
+    reusePort: options.reusePort || options.workers > 1,
+    maxConnections: options.maxConnections,
+    accessLog,
+    handler: { spa: options.spa, maxRanges: options.maxRanges, cors: options.cors },
+    onError: (error) =>
+      console.error(`memserve ${process.pid}: error while answering: ${error.stack}`),
+  };
 }

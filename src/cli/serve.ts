@@ -5,7 +5,7 @@ import type { Snapshot } from "../snapshot/types.ts";
 import { type AdminServer, type AdminState, startAdmin } from "./admin.ts";
 import type { CliOptions } from "./args.ts";
 import { LiveSite } from "./live.ts";
-import { buildOptions, load, openCache, warn } from "./load.ts";
+import { buildOptions, load, openCache, serverOptions, warn } from "./load.ts";
 import { formatSummary } from "./summary.ts";
 import { watchTree } from "./watch.ts";
 import { WorkerPool } from "./workers.ts";
@@ -40,17 +40,7 @@ export async function serve(options: CliOptions): Promise<number> {
   Bun.gc(true);
   let server: RunningServer;
   try {
-    server = startServer(snapshot, {
-      port: options.port,
-      host: options.host,
-      engine: options.engine,
-      // Workers listen on the same port: every process of the group needs SO_REUSEPORT.
-      reusePort: options.reusePort || options.workers > 1,
-      maxConnections: options.maxConnections,
-      accessLog,
-      handler: { spa: options.spa, maxRanges: options.maxRanges, cors: options.cors },
-      onError: (error) => console.error(`memserve: error while answering: ${error.stack}`),
-    });
+    server = startServer(snapshot, serverOptions(options, options.port, accessLog));
   } catch (error) {
     console.error(`memserve: cannot listen on ${options.host}:${options.port}: ${describe(error)}`);
     return 1;
@@ -88,7 +78,10 @@ export async function serve(options: CliOptions): Promise<number> {
     upgrade,
     log: (line) => console.log(line),
     onBuild: (kind, seconds) => admin?.observeBuild(kind, seconds),
-    ...(pool === undefined ? {} : { publish: (next: Snapshot) => pool.publish(next) }),
+    // With workers every swap writes the whole site as a new image (~30 ms for 64 MiB): fewer batches.
+    ...(pool === undefined
+      ? {}
+      : { publish: (next: Snapshot) => pool.publish(next), batchMs: 5000 }),
   });
   state.serving = { live, server };
   if (upgrade && !atMaximum) void live.startUpgrade(readyMs);

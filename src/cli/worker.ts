@@ -2,6 +2,7 @@ import { openAccessLog } from "../server/access-log.ts";
 import { type RunningServer, startServer } from "../server/serve.ts";
 import { readImage } from "../snapshot/image.ts";
 import type { CliOptions } from "./args.ts";
+import { serverOptions } from "./load.ts";
 
 /** Set (to the JSON of `WorkerSetup`) in the environment of a worker process the primary starts. */
 export const WORKER_ENV = "MEMSERVE_INTERNAL_WORKER";
@@ -64,17 +65,7 @@ export function runWorker(setup: WorkerSetup): void {
       return;
     }
     if (server === undefined) {
-      server = startServer(snapshot, {
-        port: setup.port,
-        host: options.host,
-        engine: options.engine,
-        reusePort: true,
-        maxConnections: options.maxConnections,
-        accessLog,
-        handler: { spa: options.spa, maxRanges: options.maxRanges, cors: options.cors },
-        onError: (error) =>
-          console.error(`memserve worker ${process.pid}: error while answering: ${error.stack}`),
-      });
+      server = startServer(snapshot, serverOptions(options, setup.port, accessLog));
     } else {
       server.replaceSnapshot(snapshot);
     }

@@ -186,8 +186,8 @@ async function readBytes(
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const message = `cannot read ${file.urlPath.slice(1)}: ${code ?? (error as Error).message}`;
-    if (strict && code !== "ENOENT") throw new Error(message);
-    if (code !== "ENOENT" || !strict) warn(message);
+    if (!strict) warn(message);
+    else if (code !== "ENOENT") throw new Error(message);
     return undefined;
   }
 }

@@ -30,7 +30,7 @@ export interface UpgradeOptions {
    * before the last file is done. Not called for the final snapshot, which is returned.
    */
   readonly onBatch?: (snapshot: Snapshot) => void;
-  readonly batchMs?: number;
+  readonly batchMs?: number | undefined;
   /**
    * Aborting stops the pass: no file is started and no batch published after it (a reload replaced
    * the snapshot being upgraded). What it returns then is not to be served.
