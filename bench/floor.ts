@@ -33,7 +33,7 @@ const routeKey = (path: string): string => `/${path.split("/").map(encodeURIComp
 
 /**
  * One prebuilt Response per file under `root`, keyed by URL path; `/` serves `index.html`. Bodies
- * are Blobs so every response shares one store instead of copying bytes (design.md).
+ * are Blobs so every response shares one store instead of copying bytes.
  *
  * @example createFloorRoutes("site") // { "/css/main.css": Response(br), "/img/big.jpg": Response, … }
  */

@@ -1,7 +1,7 @@
 export type { HandlerOptions } from "./http/handler.ts";
 export { DEFAULT_HANDLER_OPTIONS, handleRequest } from "./http/handler.ts";
-export type { RunningServer, ServerOptions } from "./server/serve.ts";
-export { startServer } from "./server/serve.ts";
+export type { RunningServer, ServerOptions } from "./server/start-server.ts";
+export { startServer } from "./server/start-server.ts";
 export type { BuildOptions } from "./snapshot/build.ts";
 export { buildSnapshot } from "./snapshot/build.ts";
 export type { Asset, Encoding, Snapshot, Variant } from "./snapshot/types.ts";

@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { join } from "node:path";
 import { DEFAULT_HANDLER_OPTIONS } from "../src/http/handler.ts";
-import { type RunningServer, type ServerOptions, startServer } from "../src/server/serve.ts";
+import { type RunningServer, type ServerOptions, startServer } from "../src/server/start-server.ts";
 import {
   createFixtureSite,
   INDEX_HTML,

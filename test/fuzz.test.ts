@@ -2,14 +2,14 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { connect } from "node:net";
 import { DEFAULT_HANDLER_OPTIONS } from "../src/http/decide.ts";
 import { encodePath } from "../src/http/path.ts";
-import { type RunningServer, startServer } from "../src/server/serve.ts";
+import { type RunningServer, startServer } from "../src/server/start-server.ts";
 import { buildSnapshot } from "../src/snapshot/build.ts";
 import { createFixtureSite, ENGINES, INDEX_HTML } from "./support/fixture.ts";
 import { parseResponses, rawGet } from "./support/raw-http.ts";
 
 /**
  * Random and mutated request heads thrown at a live server over raw sockets. The engine owns its
- * HTTP/1.1 parsing (design.md), so anything a client can send must end in a well-formed answer or a
+ * HTTP/1.1 parsing, so anything a client can send must end in a well-formed answer or a
  * close: never a hang, a malformed response, a 500 or a dead server. Deterministic per seed; rerun a
  * failure with MEMSERVE_FUZZ_SEED=<seed printed below>.
  */

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { brotliDecompressSync, gunzipSync, zstdDecompressSync } from "node:zlib";
 import { DEFAULT_HANDLER_OPTIONS } from "../src/http/decide.ts";
-import { startServer } from "../src/server/serve.ts";
+import { startServer } from "../src/server/start-server.ts";
 import { buildSnapshot } from "../src/snapshot/build.ts";
 import { strongEtag } from "../src/snapshot/etag.ts";
 import type { Encoding } from "../src/snapshot/types.ts";

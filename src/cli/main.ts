@@ -1,7 +1,7 @@
+import { runSite } from "../supervise/site.ts";
+import { load, openCache, warn } from "../supervise/site-options.ts";
 import { type CliOptions, parseCommandLine, USAGE } from "./args.ts";
-import { load, openCache, warn } from "./load.ts";
 import { pruneStore } from "./prune.ts";
-import { serve } from "./serve.ts";
 import { formatBytes, formatSummary } from "./summary.ts";
 
 const VERSION = "0.1.0";
@@ -20,7 +20,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       console.error(`memserve: ${command.message}\nRun "memserve --help" for usage.`);
       return 2;
     case "serve":
-      return serve(command.options);
+      return runSite(command.options);
     case "build":
       return build(command.options);
     case "prune":

@@ -1,7 +1,8 @@
 // The process entry point (bin/memserve.js runs this under Bun); main() holds the logic. A worker
 // process of `--workers N` runs the same file with its setup in the environment.
+
+import { runWorker, WORKER_ENV } from "../supervise/worker-process.ts";
 import { main } from "./main.ts";
-import { runWorker, WORKER_ENV } from "./worker.ts";
 
 const worker = process.env[WORKER_ENV];
 if (worker !== undefined) {

@@ -21,7 +21,7 @@ export interface BuildOptions {
   readonly extraHeaders: Readonly<Record<string, string>>;
   /**
    * Default `fast` (brotli 5, zstd 3, gzip 6): `max` (brotli 11, zstd 19, gzip 9) took ~10x the CPU
-   * for ~11% smaller brotli on 9 MB of JS/JSON, too slow to block startup on (design.md).
+   * for ~11% smaller brotli on 9 MB of JS/JSON, too slow to block startup on.
    */
   readonly compressionLevel?: CompressionLevel;
   /**

@@ -17,7 +17,7 @@ const gzip = promisify(zlib.gzip);
 
 const { constants } = zlib;
 
-// Measured on 36 MB of web assets (design.md): brotli-11 is ~70x slower than brotli-5, so `max` is
+// Measured on 36 MB of web assets: brotli-11 is ~70x slower than brotli-5, so `max` is
 // for builds that run off the startup path.
 const LEVELS: Readonly<Record<CompressionLevel, Readonly<Record<Coding, number>>>> = {
   max: { br: 11, zstd: 19, gzip: 9 },

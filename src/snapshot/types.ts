@@ -18,7 +18,7 @@ export interface Variant {
   readonly response: Uint8Array;
   /**
    * The same bytes as a Blob for the fetch adapter, created on first use and then shared by every
-   * response (design.md: a Blob per variant; `new Response(uint8array)` would copy per request).
+   * response (`new Response(uint8array)` would copy the bytes per request).
    */
   readonly body: Blob;
   readonly size: number;

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { DEFAULT_HANDLER_OPTIONS, type HandlerOptions } from "../../src/http/handler.ts";
-import { type RunningServer, startServer } from "../../src/server/serve.ts";
+import { type RunningServer, startServer } from "../../src/server/start-server.ts";
 import { type BuildOptions, buildSnapshot } from "../../src/snapshot/build.ts";
 import type { Snapshot } from "../../src/snapshot/types.ts";
 

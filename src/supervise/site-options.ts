@@ -1,11 +1,11 @@
+import type { CliOptions } from "../cli/args.ts";
+import { createProgressBar } from "../cli/progress.ts";
 import type { AccessLog } from "../server/access-log.ts";
-import type { ServerOptions } from "../server/serve.ts";
+import type { ServerOptions } from "../server/start-server.ts";
 import type { BuildOptions } from "../snapshot/build.ts";
 import { buildSnapshot } from "../snapshot/build.ts";
 import { type CompressionStore, openStore } from "../snapshot/store.ts";
 import type { Snapshot } from "../snapshot/types.ts";
-import type { CliOptions } from "./args.ts";
-import { createProgressBar } from "./progress.ts";
 
 export const warn = (message: string) => console.error(`memserve: warning: ${message}`);
 

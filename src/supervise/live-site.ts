@@ -1,10 +1,10 @@
-import type { RunningServer } from "../server/serve.ts";
+import { createProgressBar } from "../cli/progress.ts";
+import { formatSummary } from "../cli/summary.ts";
+import type { RunningServer } from "../server/start-server.ts";
 import { type BuildOptions, buildSnapshot } from "../snapshot/build.ts";
 import { diffSnapshots, isEmptyDiff } from "../snapshot/diff.ts";
 import type { Snapshot } from "../snapshot/types.ts";
 import { upgradeSnapshot } from "../snapshot/upgrade.ts";
-import { createProgressBar } from "./progress.ts";
-import { formatSummary } from "./summary.ts";
 
 export interface LiveOptions {
   readonly root: string;

@@ -1,8 +1,8 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import type { RunningServer } from "../server/serve.ts";
+import type { RunningServer } from "../server/start-server.ts";
 import { ENCODINGS } from "../snapshot/types.ts";
-import type { LiveSite } from "./live.ts";
-import type { WorkerPool } from "./workers.ts";
+import type { LiveSite } from "./live-site.ts";
+import type { WorkerPool } from "./worker-pool.ts";
 
 /** What the admin server reports on; `serving` is set once the site is loaded and listening. */
 export interface AdminState {

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { readImage, writeImage } from "../snapshot/image.ts";
 import type { Snapshot } from "../snapshot/types.ts";
-import { WORKER_ENV, type WorkerMessage, type WorkerSetup } from "./worker.ts";
+import { WORKER_ENV, type WorkerMessage, type WorkerSetup } from "./worker-process.ts";
 
 const RUN = join(import.meta.dir, "run.ts");
 

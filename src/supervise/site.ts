@@ -1,16 +1,16 @@
 import { readFileSync } from "node:fs";
+import type { CliOptions } from "../cli/args.ts";
+import { formatSummary } from "../cli/summary.ts";
 import { type AccessLog, openAccessLog } from "../server/access-log.ts";
-import { type RunningServer, startServer } from "../server/serve.ts";
+import { type RunningServer, startServer } from "../server/start-server.ts";
 import type { Snapshot } from "../snapshot/types.ts";
 import { type AdminServer, type AdminState, startAdmin } from "./admin.ts";
-import type { CliOptions } from "./args.ts";
-import { LiveSite } from "./live.ts";
-import { buildOptions, load, openCache, serverOptions, warn } from "./load.ts";
-import { formatSummary } from "./summary.ts";
+import { LiveSite } from "./live-site.ts";
+import { buildOptions, load, openCache, serverOptions, warn } from "./site-options.ts";
 import { watchTree } from "./watch.ts";
-import { WorkerPool } from "./workers.ts";
+import { WorkerPool } from "./worker-pool.ts";
 
-export async function serve(options: CliOptions): Promise<number> {
+export async function runSite(options: CliOptions): Promise<number> {
   const state: AdminState = { serving: undefined, draining: false, workers: undefined };
   let admin: AdminServer | undefined;
   let accessLog: AccessLog | undefined;

@@ -1,8 +1,8 @@
+import type { CliOptions } from "../cli/args.ts";
 import { openAccessLog } from "../server/access-log.ts";
-import { type RunningServer, startServer } from "../server/serve.ts";
+import { type RunningServer, startServer } from "../server/start-server.ts";
 import { readImage } from "../snapshot/image.ts";
-import type { CliOptions } from "./args.ts";
-import { serverOptions } from "./load.ts";
+import { serverOptions } from "./site-options.ts";
 
 /** Set (to the JSON of `WorkerSetup`) in the environment of a worker process the primary starts. */
 export const WORKER_ENV = "MEMSERVE_INTERNAL_WORKER";
