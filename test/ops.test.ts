@@ -56,7 +56,18 @@ describe("--admin-port", () => {
     expect(sample(metrics, 'memserve_snapshot_bytes{encoding="identity"}')).toBeGreaterThan(7e6);
     expect(sample(metrics, "memserve_snapshot_generation")).toBeGreaterThanOrEqual(1);
     expect(sample(metrics, 'memserve_build_duration_seconds_count{kind="startup"}')).toBe(1);
-    expect(metrics).toContain("memserve_process_resident_memory_bytes");
+    // Process metrics come from /proc, one series per process (here only the server), in place of
+    // prom-client's defaults, which are wrong under Bun.
+    const rss = /^memserve_process_resident_memory_bytes\{role="server",pid="\d+"\} (\d+)$/m.exec(
+      metrics,
+    );
+    expect(Number(rss?.[1])).toBeGreaterThan(10 * 2 ** 20);
+    expect(metrics).toMatch(/^memserve_process_pss_bytes\{role="server",pid="\d+"\} \d+$/m);
+    expect(metrics).toMatch(/^memserve_process_cpu_seconds_total\{role="server",pid="\d+"\} /m);
+    expect(metrics).toContain('memserve_image_bytes{part="bodies"}');
+    expect(metrics).toContain("memserve_shm_bytes");
+    expect(metrics).not.toContain("memserve_process_heap_bytes");
+    expect(metrics).not.toContain("memserve_nodejs_");
     expect((await fetch(`${admin}/other`)).status).toBe(404);
 
     // A download the client reads slowly keeps the server draining after SIGTERM.

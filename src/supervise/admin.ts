@@ -1,7 +1,8 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { RunningServer } from "../server/start-server.ts";
 import { ENCODINGS } from "../snapshot/types.ts";
 import type { LiveSite } from "./live-site.ts";
+import { type ImageBytes, type ProcessRef, registerProcessMetrics } from "./process-metrics.ts";
 import type { WorkerPool } from "./worker-pool.ts";
 
 /** What the admin server reports on; `serving` is set once the site is loaded and listening. */
@@ -11,6 +12,10 @@ export interface AdminState {
   draining: boolean;
   /** `--workers`: their counters are added to the primary's. */
   workers: WorkerPool | undefined;
+  /** Every memserve process now, for the per-process metrics; default: this one, as `server`. */
+  processes?: () => readonly ProcessRef[];
+  /** The image being served and its runtime directory; undefined while there is none. */
+  image?: () => ImageBytes | undefined;
 }
 
 export interface AdminServer {
@@ -30,7 +35,11 @@ export function createRegistry(state: AdminState): {
   builds: Histogram<"kind">;
 } {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: "memserve_" });
+  registerProcessMetrics(
+    registry,
+    () => state.processes?.() ?? [{ role: "server", pid: process.pid }],
+    () => state.image?.(),
+  );
   new Counter({
     name: "memserve_responses_total",
     help: "Responses sent, by status code and the encoding of the variant sent (none: no variant)",
