@@ -6,7 +6,8 @@ import { readImage, writeImage } from "../snapshot/image.ts";
 import type { Snapshot } from "../snapshot/types.ts";
 import { WORKER_ENV, type WorkerMessage, type WorkerSetup } from "./worker-process.ts";
 
-const RUN = join(import.meta.dir, "run.ts");
+// The CLI entry point, which runs a worker when WORKER_ENV is set.
+const RUN = join(import.meta.dir, "..", "cli", "run.ts");
 
 interface Worker {
   process: Subprocess;
