@@ -220,9 +220,13 @@ export function statsFor(
   buildMs: number,
 ): SnapshotStats {
   const bytesByEncoding: Record<Encoding, number> = { br: 0, zstd: 0, gzip: 0, identity: 0 };
+  const rawBytesCoded = { br: 0, zstd: 0, gzip: 0 };
   let belowMaximum = 0;
   for (const asset of assets.values()) {
-    for (const variant of asset.variants) bytesByEncoding[variant.encoding] += variant.size;
+    for (const variant of asset.variants) {
+      bytesByEncoding[variant.encoding] += variant.size;
+      if (variant.encoding !== "identity") rawBytesCoded[variant.encoding] += asset.identity.size;
+    }
     if (!asset.atMaximum) belowMaximum++;
   }
   return Object.freeze({
@@ -230,6 +234,7 @@ export function statsFor(
     skipped,
     rawBytes: bytesByEncoding.identity,
     bytesByEncoding: Object.freeze(bytesByEncoding),
+    rawBytesCoded: Object.freeze(rawBytesCoded),
     buildMs: Math.round(buildMs),
     belowMaximum,
   });

@@ -59,6 +59,8 @@ export interface SnapshotStats {
   readonly rawBytes: number;
   /** Bytes held per encoding (identity = raw bytes kept; others only for kept variants). */
   readonly bytesByEncoding: Readonly<Record<Encoding, number>>;
+  /** Raw bytes of the files that have a variant in each coding (for the saving per coding). */
+  readonly rawBytesCoded: Readonly<Record<"br" | "zstd" | "gzip", number>>;
   readonly buildMs: number;
   /** Assets with a coding below maximum quality; 0 means the snapshot is as good as it gets. */
   readonly belowMaximum: number;

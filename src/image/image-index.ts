@@ -1,0 +1,61 @@
+import type { Encoding, SnapshotStats } from "../snapshot/types.ts";
+
+/**
+ * An image's index: a small JSON file beside the segments, everything a process needs to serve the
+ * snapshot except the response bytes. Repeated strings (content types, Cache-Control values,
+ * segment names) are tables referenced by number, so 20,000 files cost a few hundred bytes each.
+ * Headers are not stored: they are recomputed from these facts, exactly as the build made them.
+ */
+export const INDEX_VERSION = 2;
+
+/** `[encoding, segment, offset, length, headLength, etag]`. */
+export type VariantRow = readonly [Encoding, number, number, number, number, string];
+
+/** `[path, contentType, lastModified (ms), cacheControl, atMaximum (0/1), source, variants]`. */
+export type AssetRow = readonly [string, number, number, number, 0 | 1, string, VariantRow[]];
+
+export interface ImageIndex {
+  readonly version: typeof INDEX_VERSION;
+  readonly root: string;
+  readonly extraHeaders: Readonly<Record<string, string>>;
+  readonly stats: SnapshotStats;
+  readonly segments: readonly string[];
+  readonly contentTypes: readonly string[];
+  readonly cacheControls: readonly string[];
+  /** Sum of every variant's body bytes and of its head bytes (for accounting). */
+  readonly bodies: number;
+  readonly heads: number;
+  readonly assets: readonly AssetRow[];
+}
+
+/** Parses an index file's text; throws on anything that is not a version-2 index. */
+export function parseIndex(text: string, path: string): ImageIndex {
+  let index: ImageIndex;
+  try {
+    index = JSON.parse(text) as ImageIndex;
+  } catch {
+    throw new Error(`not a memserve image index: ${path}`);
+  }
+  if (index?.version !== INDEX_VERSION || !Array.isArray(index.assets)) {
+    throw new Error(`not a memserve image index (version ${INDEX_VERSION}): ${path}`);
+  }
+  return index;
+}
+
+/** Interns strings into a table, returning each one's position. */
+export function createTable(): { readonly values: string[]; indexOf(value: string): number } {
+  const values: string[] = [];
+  const positions = new Map<string, number>();
+  return {
+    values,
+    indexOf(value) {
+      let position = positions.get(value);
+      if (position === undefined) {
+        position = values.length;
+        values.push(value);
+        positions.set(value, position);
+      }
+      return position;
+    },
+  };
+}
