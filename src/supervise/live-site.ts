@@ -1,190 +1,272 @@
 import { createProgressBar } from "../cli/progress.ts";
-import { formatSummary } from "../cli/summary.ts";
+import { type ImageSnapshot, readImage } from "../image/read-image.ts";
 import type { RunningServer } from "../server/start-server.ts";
-import { type BuildOptions, buildSnapshot } from "../snapshot/build.ts";
-import { diffSnapshots, isEmptyDiff } from "../snapshot/diff.ts";
-import type { Snapshot } from "../snapshot/types.ts";
-import { upgradeSnapshot } from "../snapshot/upgrade.ts";
+import { type Builder, startBuilder } from "./builder.ts";
+import type { BuilderJob, BuilderMessage } from "./builder-job.ts";
+import { collectGarbage } from "./runtime-dir.ts";
 
 export interface LiveOptions {
-  readonly root: string;
-  /** How every rebuild is built (its `previous` is filled in here). */
-  readonly build: BuildOptions;
-  /** `both`: after a build, recompress what is below maximum in the background. */
-  readonly upgrade: boolean;
+  /** Everything a builder job needs but its kind, previous image and first generation. */
+  readonly job: Omit<BuilderJob, "kind" | "previous" | "firstGeneration">;
   readonly log: (line: string) => void;
-  /** How often the upgrade pass swaps in what it improved so far (default 1000 ms). */
-  readonly batchMs?: number | undefined;
-  /** Turns each new snapshot into the one to serve (`--workers`: written as a shared image, mapped). */
-  readonly publish?: (next: Snapshot) => Snapshot;
+  /** Progress bars on stderr for the startup build and its upgrade (a TTY only). */
+  readonly progress: boolean;
+  /** Every image this process swaps in, for the workers (after the primary maps it). */
+  readonly publish?: (indexPath: string, generation: number) => void;
+  /** The oldest generation another process may still serve (default: none). */
+  readonly oldestServedElsewhere?: () => number;
   /** After each upgrade pass or reload build: how long it took (metrics). */
-  readonly onBuild?: (kind: "upgrade" | "reload", seconds: number) => void;
+  readonly onBuild?: (kind: "startup" | "upgrade" | "reload", seconds: number) => void;
+  /** At ready and at maximum (startup): print the summary table. */
+  readonly onMilestone?: (kind: "ready" | "maximum", snapshot: ImageSnapshot) => void;
 }
 
 /**
- * Watch mode: a build is swapped in only if no change under the root is seen from its start until
- * this long after it ends ("read until stable"). `readStable` alone cannot see a writer that pauses
- * between two writes (measured: 40% of reads of a file rewritten in two halves 60 ms apart were
- * torn); a writer pausing longer than this still can, which is why deploys should rename into place.
+ * Watch mode: an image is swapped in only if no change under the root is seen from its build's
+ * start until this long after it ("read until stable"). `readStable` alone cannot see a writer
+ * that pauses between two writes; a writer pausing longer than this still can, which is why
+ * deploys should rename into place.
  */
 const SETTLE_MS = 100;
 
 /**
- * The snapshot being served and everything that replaces it: the background upgrade to maximum
- * compression, and reloads (SIGHUP, `--watch`). Every replacement is a whole new snapshot handed to
- * the server at once, so each request is answered from exactly one version of the site. One build
- * runs at a time; a reload asked for while one runs is done once more after it.
+ * The image being served and every one that replaces it. All reading and compressing happens in a
+ * builder process at the lowest priority (`startBuilder`); this side maps each image it reports and
+ * swaps it in whole, so each request is answered from exactly one version of the site. One builder
+ * runs at a time: a reload kills an upgrade in progress, and a reload asked for while one builds
+ * runs once more after it. A builder that fails or is killed leaves the last good image served.
  */
 export class LiveSite {
-  #current: Snapshot;
-  #upgrade: AbortController | undefined;
-  #reloading: Promise<void> | undefined;
+  #current: ImageSnapshot | undefined;
+  #builder: Builder | undefined;
+  #builderStarted = 0;
+  #phase: "fast" | "max" = "fast";
+  #bar: ReturnType<typeof createProgressBar> | undefined;
   #again = false;
-  /** Change events seen (`noteChange`); more than 0 means watch mode. */
+  #closed = false;
+  #nextGeneration = 1;
+  /** Change events seen (`noteChange`). */
   #changes = 0;
-  /** Snapshots served so far: 1, then +1 per swap (upgrade batch or reload). */
-  generation = 1;
+  #changesAtStart = 0;
+  #waiters: (() => void)[] = [];
+  #ready: { resolve: (ok: boolean) => void } | undefined;
+  /** Snapshots served so far: +1 per swap (upgrade batch or reload). */
+  generation = 0;
   /** When the snapshot being served was swapped in (performance.now()). */
   swappedAt = performance.now();
   /** Reloads by result (metrics). */
   readonly reloadResults = { swapped: 0, unchanged: 0, postponed: 0, failed: 0 };
 
   constructor(
-    initial: Snapshot,
-    readonly server: RunningServer,
+    readonly server: () => RunningServer | undefined,
     readonly options: LiveOptions,
-  ) {
-    this.#current = initial;
-  }
+  ) {}
 
-  get current(): Snapshot {
+  /** The snapshot being served (defined once `start` resolved true). */
+  get current(): ImageSnapshot {
+    if (this.#current === undefined) throw new Error("no snapshot yet");
     return this.#current;
   }
 
-  /**
-   * Recompresses what is below maximum quality, swapping improved variants in about once a second.
-   * `readyMs` (startup) adds the progress bar and the summary with the time to maximum.
-   */
-  startUpgrade(readyMs?: number): Promise<void> {
-    this.#upgrade?.abort();
-    const controller = new AbortController();
-    this.#upgrade = controller;
-    const { signal } = controller;
-    const base = this.#current;
-    const started = performance.now();
-    const bar =
-      readyMs === undefined ? undefined : createProgressBar(process.stderr, "compressing (max)");
-    const onBatch = (next: Snapshot) => {
-      if (!signal.aborted) this.#swap(next);
-    };
-    const store = this.options.build.store;
-    const { batchMs } = this.options;
-    const upgrade = { store, onProgress: bar?.update, onBatch, signal, batchMs };
-    return upgradeSnapshot(base, upgrade).then(
-      (best) => {
-        bar?.done();
-        if (signal.aborted || best === base) return;
-        this.#swap(best);
-        this.options.onBuild?.("upgrade", (performance.now() - started) / 1000);
-        Bun.gc(true);
-        const { log } = this.options;
-        const now = performance.now();
-        if (readyMs === undefined) {
-          const files = base.stats.belowMaximum;
-          const noun = files === 1 ? "file" : "files";
-          log(`memserve: maximum compression for ${files} ${noun} in ${seconds(now - started)}`);
-          return;
-        }
-        log(`memserve: maximum compression in ${seconds(now - readyMs)} more`);
-        const rss = process.memoryUsage.rss();
-        for (const line of formatSummary(best, rss, { readyMs, maximum: now })) log(line);
-      },
-      (error: unknown) => {
-        bar?.done();
-        this.options.log(`memserve: warning: maximum compression failed, serving fast: ${error}`);
-      },
-    );
+  /** The builder's pid while one runs (metrics). */
+  get builderPid(): number | undefined {
+    return this.#builder?.pid;
   }
 
   /**
-   * Rescans the root and swaps in a snapshot where unchanged files keep their assets and changed
-   * ones are read and compressed (fast first, then upgraded). A failure (root gone, a file that
-   * cannot be read) is logged and the current snapshot stays. Resolves when the site is up to date
-   * with the disk as of the call.
+   * Serves the first image: `restored` (a warm start: the tree is then checked by a reload in the
+   * background), or else a startup build. Resolves false when the startup build failed.
    */
-  reload(): Promise<void> {
-    if (this.#reloading !== undefined) {
-      this.#again = true;
-      return this.#reloading;
+  start(restored: string | undefined): Promise<boolean> {
+    if (restored !== undefined) {
+      this.#nextGeneration = Number(/gen-(\d+)\.json$/.exec(restored)?.[1] ?? 0) + 1;
+      this.#swap(readImage(restored), "build");
+      this.#run("reload");
+      return Promise.resolve(true);
     }
-    this.#reloading = (async () => {
-      do {
-        this.#again = false;
-        await this.#rebuild();
-      } while (this.#again);
-    })().finally(() => {
-      this.#reloading = undefined;
+    return new Promise((resolve) => {
+      this.#ready = { resolve };
+      this.#run("startup");
     });
-    return this.#reloading;
   }
 
-  /** The watcher saw a change under the root (a reload reading at that moment may be stale). */
+  /** Rescans the root (SIGHUP, `--watch`); resolves once the site matches the disk as of the call. */
+  reload(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    const done = new Promise<void>((resolve) => this.#waiters.push(resolve));
+    if (this.#builder?.job.kind === "reload" && !this.#builder.imageSeen) this.#again = true;
+    else this.#run("reload");
+    return done;
+  }
+
+  /** The watcher saw a change under the root (a build reading at that moment may be stale). */
   noteChange(): void {
     this.#changes++;
   }
 
-  /** Stops the background upgrade (shutdown). */
+  /** Stops the builder (shutdown). */
   close(): void {
-    this.#upgrade?.abort();
+    this.#closed = true;
+    this.#builder?.kill();
+    this.#bar?.done();
   }
 
-  async #rebuild(): Promise<void> {
-    const started = performance.now();
-    // Batches of an upgrade of the snapshot being replaced must not be swapped in over the reload.
-    this.#upgrade?.abort();
-    const previous = this.#current;
-    const changesBefore = this.#changes;
-    let next: Snapshot;
+  #run(kind: BuilderJob["kind"]): void {
+    this.#builder?.kill();
+    this.#again = false;
+    const previous = this.#current?.image.indexPath;
+    const job: BuilderJob = {
+      ...this.options.job,
+      kind,
+      previous,
+      firstGeneration: this.#nextGeneration,
+    };
+    this.#changesAtStart = this.#changes;
+    this.#builderStarted = performance.now();
+    this.#phase = kind === "startup" && job.compression === "max" ? "max" : "fast";
+    const builder: Builder = startBuilder(job, (message) => {
+      if (this.#builder === builder) void this.#onMessage(builder, message);
+    });
+    this.#builder = builder;
+    void builder.exited.then((code) => {
+      if (this.#builder !== builder) return; // replaced: killed on purpose
+      this.#builder = undefined;
+      this.#bar?.done();
+      this.#bar = undefined;
+      if (code !== 0) this.#failed(kind, code);
+      this.collect();
+      if (this.#again && !this.#closed) this.#run("reload");
+      else this.#settleWaiters();
+    });
+  }
+
+  async #onMessage(builder: Builder, message: BuilderMessage): Promise<void> {
+    switch (message.type) {
+      case "progress":
+        if (!this.options.progress || builder.job.kind === "reload") return;
+        if (this.#bar === undefined || message.phase !== this.#phase) {
+          this.#bar?.done();
+          this.#phase = message.phase;
+          this.#bar = createProgressBar(process.stderr, `compressing (${message.phase})`);
+        }
+        this.#bar.update(message.progress);
+        return;
+      case "warning":
+        this.options.log(`memserve: warning: ${message.message}`);
+        return;
+      case "unchanged":
+        builder.imageSeen = true;
+        this.reloadResults.unchanged++;
+        this.options.log(`memserve: reload: no changes (${this.#took()})`);
+        this.#settleWaiters();
+        return;
+      case "image":
+        return this.#onImage(builder, message);
+      case "done":
+        if (message.atMaximum && builder.job.compression === "both" && builder.sawMaximum) {
+          this.#reportMaximum(builder);
+        }
+        return;
+    }
+  }
+
+  async #onImage(builder: Builder, message: Extract<BuilderMessage, { type: "image" }>) {
+    this.#nextGeneration = message.generation + 1;
+    const isReload = builder.job.kind === "reload" && message.phase === "build";
+    if (isReload && this.#changes > 0) {
+      await Bun.sleep(SETTLE_MS);
+      if (this.#changes !== this.#changesAtStart) {
+        // Not swapped: the watcher saw a change and reloads again once the files settle.
+        this.reloadResults.postponed++;
+        this.options.log("memserve: reload postponed: files changed while being read");
+        this.#again = true;
+        builder.kill();
+        return;
+      }
+    }
+    if (this.#builder !== builder) return;
+    builder.imageSeen = true;
+    let snapshot: ImageSnapshot;
     try {
-      next = await buildSnapshot(this.options.root, { ...this.options.build, previous });
-      if (this.#changes > 0) await Bun.sleep(SETTLE_MS);
+      snapshot = readImage(message.indexPath);
     } catch (error) {
-      this.options.log(
-        `memserve: reload failed, still serving the previous version: ${(error as Error).message}`,
-      );
-      if (previous.stats.belowMaximum > 0 && this.options.upgrade) void this.startUpgrade();
+      this.options.log(`memserve: warning: cannot map ${message.indexPath}: ${error}`);
+      builder.kill();
       return;
     }
-    if (this.#changes !== changesBefore) {
-      // Not swapped: the watcher saw the change and reloads again once the files settle.
-      this.reloadResults.postponed++;
-      this.options.log("memserve: reload postponed: files changed while being read");
-      return;
+    this.#swap(snapshot, message.phase);
+    if (message.phase === "maximum") builder.sawMaximum = true;
+    if (builder.job.kind === "startup" && message.phase === "build") {
+      this.options.onBuild?.("startup", (performance.now() - this.#builderStarted) / 1000);
+      this.#ready?.resolve(true);
+      this.#ready = undefined;
+      this.options.onMilestone?.("ready", snapshot);
     }
-    const diff = diffSnapshots(previous, next);
-    this.options.onBuild?.("reload", (performance.now() - started) / 1000);
-    const took = seconds(performance.now() - started);
-    if (isEmptyDiff(diff)) {
-      this.reloadResults.unchanged++;
-      this.options.log(`memserve: reload: no changes (${took})`);
-    } else {
-      this.#swap(next);
+    if (isReload) {
       this.reloadResults.swapped++;
-      const { added, changed, removed } = diff;
+      this.options.onBuild?.("reload", (performance.now() - this.#builderStarted) / 1000);
+      const { added, changed, removed } = message.diff ?? { added: 0, changed: 0, removed: 0 };
       this.options.log(
-        `memserve: reloaded: ${added} added, ${changed} changed, ${removed} removed, ${next.assets.size} files, in ${took}`,
+        `memserve: reloaded: ${added} added, ${changed} changed, ${removed} removed, ${snapshot.assets.size} files, in ${this.#took()}`,
       );
+      this.#settleWaiters();
     }
-    if (this.#current.stats.belowMaximum > 0 && this.options.upgrade) void this.startUpgrade();
   }
 
-  #swap(built: Snapshot): void {
-    const next = this.options.publish?.(built) ?? built;
-    this.#current = next;
+  #swap(snapshot: ImageSnapshot, phase: "build" | "batch" | "maximum"): void {
+    this.#current = snapshot;
     this.generation++;
     this.swappedAt = performance.now();
-    this.server.replaceSnapshot(next);
+    this.server()?.replaceSnapshot(snapshot);
+    const generation = Number(/gen-(\d+)\.json$/.exec(snapshot.image.indexPath)?.[1]);
+    this.options.publish?.(snapshot.image.indexPath, generation);
+    this.collect();
+    // The replaced snapshot's mappings are unmapped by the collector; ask for it now rather than
+    // whenever the heap next grows, so a deleted segment's pages are freed in seconds.
+    if (phase !== "batch") setTimeout(() => Bun.gc(false), 1000).unref();
+  }
+
+  /** Deletes images and segments nothing serves any more. */
+  collect(): void {
+    const current = this.#current;
+    if (current === undefined) return;
+    const mine = Number(/gen-(\d+)\.json$/.exec(current.image.indexPath)?.[1]);
+    const oldest = Math.min(mine, this.options.oldestServedElsewhere?.() ?? Infinity);
+    collectGarbage(this.options.job.runtimeDir, oldest, this.#builder === undefined);
+  }
+
+  #failed(kind: BuilderJob["kind"], code: number | string): void {
+    if (this.#closed) return;
+    if (this.#ready !== undefined) {
+      this.#ready.resolve(false);
+      this.#ready = undefined;
+      return;
+    }
+    if (kind === "reload") this.reloadResults.failed++;
+    const what = kind === "reload" ? "reload failed" : "maximum compression stopped";
+    const generation = this.generation;
+    this.options.log(
+      `memserve: ${what} (builder exited: ${code}); still serving the previous version (snapshot ${generation}); the next reload tries again`,
+    );
+  }
+
+  #reportMaximum(builder: Builder): void {
+    const seconds = (performance.now() - this.#builderStarted) / 1000;
+    this.options.onBuild?.("upgrade", seconds);
+    if (builder.job.kind === "startup") {
+      this.options.log(`memserve: maximum compression in ${seconds.toFixed(2)} s more`);
+      if (this.#current !== undefined) this.options.onMilestone?.("maximum", this.#current);
+    } else {
+      this.options.log(`memserve: maximum compression reached (${this.#took()})`);
+    }
+  }
+
+  #took(): string {
+    return `${((performance.now() - this.#builderStarted) / 1000).toFixed(2)} s`;
+  }
+
+  #settleWaiters(): void {
+    if (this.#again) return;
+    for (const resolve of this.#waiters.splice(0)) resolve();
   }
 }
-
-const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;

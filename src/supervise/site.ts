@@ -1,16 +1,53 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import type { CliOptions } from "../cli/args.ts";
 import { formatSummary } from "../cli/summary.ts";
+import { persistDir, restoreImage } from "../image/persist.ts";
+import type { ImageSnapshot } from "../image/read-image.ts";
 import { type AccessLog, openAccessLog } from "../server/access-log.ts";
 import { type RunningServer, startServer } from "../server/start-server.ts";
-import type { Snapshot } from "../snapshot/types.ts";
 import { type AdminServer, type AdminState, startAdmin } from "./admin.ts";
+import type { BuilderJob } from "./builder-job.ts";
 import { LiveSite } from "./live-site.ts";
-import { buildOptions, load, openCache, serverOptions, warn } from "./site-options.ts";
+import { readMemoryReport } from "./memory-report.ts";
+import type { ProcessRef } from "./process-metrics.ts";
+import { createRuntimeDir } from "./runtime-dir.ts";
+import { serverOptions, warn } from "./site-options.ts";
 import { watchTree } from "./watch.ts";
 import { WorkerPool } from "./worker-pool.ts";
 
+/** The processes serving a site and what they serve, filled in as `runSite` goes. */
+interface Site {
+  readonly options: CliOptions;
+  readonly state: AdminState;
+  readonly runtimeDir: string;
+  readonly live: LiveSite;
+  admin: AdminServer | undefined;
+  accessLog: AccessLog | undefined;
+  server: RunningServer | undefined;
+  pool: WorkerPool | undefined;
+  /** performance.now() when the site began serving. */
+  readyMs: number;
+}
+
+/**
+ * `memserve <dir>`: open the admin port and access log -> create the runtime dir on tmpfs -> load
+ * (a persisted image, else a builder process) -> listen -> start the workers -> announce -> watch
+ * and handle signals. Resolves with 0 once serving (the process goes on), or the exit code of a
+ * failure before that.
+ */
 export async function runSite(options: CliOptions): Promise<number> {
+  const site = openOutputs(options);
+  if (site === undefined) return 1;
+  const restored = restore(site);
+  if (!(await site.live.start(restored))) return fail(site);
+  if (!listen(site)) return fail(site);
+  startWorkers(site);
+  announce(site, restored !== undefined);
+  supervise(site);
+  return 0;
+}
+
+function openOutputs(options: CliOptions): Site | undefined {
   const state: AdminState = { serving: undefined, draining: false, workers: undefined };
   let admin: AdminServer | undefined;
   let accessLog: AccessLog | undefined;
@@ -19,7 +56,7 @@ export async function runSite(options: CliOptions): Promise<number> {
     if (options.adminPort !== undefined) admin = startAdmin(options.adminPort, state);
   } catch (error) {
     console.error(`memserve: cannot open admin port ${options.adminPort}: ${describe(error)}`);
-    return 1;
+    return undefined;
   }
   try {
     if (options.accessLog !== undefined) {
@@ -28,82 +65,186 @@ export async function runSite(options: CliOptions): Promise<number> {
   } catch (error) {
     console.error(`memserve: cannot open access log ${options.accessLog}: ${describe(error)}`);
     admin?.stop();
-    return 1;
+    return undefined;
   }
-  const store = await openCache(options);
-  const level = options.compression === "max" ? "max" : "fast";
-  const snapshot = await load(options, level, store);
-  if (snapshot === undefined) return 1;
-  admin?.observeBuild("startup", snapshot.stats.buildMs / 1000);
-  // Loading left the compressors' buffers behind as garbage; collect it now so the RSS reported
-  // (and held while serving) is the snapshot's, not the load's.
-  Bun.gc(true);
-  let server: RunningServer;
+  const runtimeDir = createRuntimeDir();
+  const site: Site = {
+    options,
+    state,
+    runtimeDir,
+    admin,
+    accessLog,
+    server: undefined,
+    pool: undefined,
+    readyMs: 0,
+    live: undefined as unknown as LiveSite,
+  };
+  (site as { live: LiveSite }).live = createLive(site);
+  state.processes = () => processesOf(site);
+  state.image = () => imageBytesOf(site);
+  return site;
+}
+
+function createLive(site: Site): LiveSite {
+  const { options } = site;
+  const job: Omit<BuilderJob, "kind" | "previous" | "firstGeneration"> = {
+    root: options.root,
+    build: {
+      maxAge: options.maxAge,
+      cacheControl: options.cacheControl,
+      extraHeaders: options.headers,
+    },
+    compression: options.compression,
+    cacheDir: options.cacheDir,
+    runtimeDir: site.runtimeDir,
+    // With workers each batch is mapped by every process: fewer, larger batches.
+    batchMs: options.workers > 1 ? 5000 : 1000,
+    persistDir: persistDirOf(options),
+  };
+  return new LiveSite(() => site.server, {
+    job,
+    log: (line) => console.log(line),
+    progress: true,
+    publish: (indexPath, generation) => site.pool?.publish(indexPath, generation),
+    oldestServedElsewhere: () => site.pool?.oldestServed() ?? Infinity,
+    onBuild: (kind, seconds) => site.admin?.observeBuild(kind, seconds),
+    onMilestone: (kind, snapshot) => printSummary(site, kind, snapshot),
+  });
+}
+
+/** Where this site's image persists for a warm start: keyed by the root and what shapes the bytes. */
+function persistDirOf(options: CliOptions): string | undefined {
+  if (options.cacheDir === undefined) return undefined;
+  const shape = [
+    options.maxAge,
+    options.cacheControl ?? null,
+    options.headers,
+    options.compression,
+  ];
+  return persistDir(options.cacheDir, options.root, shape);
+}
+
+/** A warm start: the persisted image, verified and copied to tmpfs; undefined for a cold start. */
+function restore(site: Site): string | undefined {
+  const dir = persistDirOf(site.options);
+  return dir === undefined ? undefined : restoreImage(dir, site.runtimeDir, "gen-1");
+}
+
+function listen(site: Site): boolean {
+  const { options } = site;
   try {
-    server = startServer(snapshot, serverOptions(options, options.port, accessLog));
+    site.server = startServer(
+      site.live.current,
+      serverOptions(options, options.port, site.accessLog),
+    );
   } catch (error) {
     console.error(`memserve: cannot listen on ${options.host}:${options.port}: ${describe(error)}`);
-    return 1;
+    return false;
   }
-  let pool: WorkerPool | undefined;
-  let served = snapshot;
-  if (options.workers > 1) {
-    pool = new WorkerPool(options.workers, { options, port: server.port }, (line) =>
-      console.log(line),
+  site.readyMs = performance.now();
+  site.state.serving = { live: site.live, server: site.server };
+  return true;
+}
+
+function startWorkers(site: Site): void {
+  const { options, server, live } = site;
+  if (options.workers <= 1 || server === undefined) return;
+  const onServing = () => live.collect();
+  const pool = new WorkerPool(
+    options.workers,
+    { options, port: server.port },
+    (line) => console.log(line),
+    onServing,
+  );
+  site.pool = pool;
+  site.state.workers = pool;
+  const { indexPath } = live.current.image;
+  pool.publish(indexPath, Number(/gen-(\d+)\.json$/.exec(indexPath)?.[1]));
+}
+
+function announce(site: Site, warm: boolean): void {
+  const { options, server, pool, admin } = site;
+  console.log(`memserve: serving ${options.root} at ${server?.url}`);
+  if (warm)
+    console.log(
+      "memserve: warm start from the persisted image; checking the tree in the background",
     );
-    // From here every process serves the mapped image; the heap copy becomes garbage.
-    served = pool.publish(snapshot);
-    server.replaceSnapshot(served);
-  }
-  state.workers = pool;
-  console.log(`memserve: serving ${options.root} at ${server.url}`);
   if (pool !== undefined)
     console.log(`memserve: ${pool.count} processes share one copy of the site`);
   if (admin !== undefined)
     console.log(`memserve: admin (healthz, readyz, metrics) at ${admin.url}`);
   if (options.reusePort) warnUnlessMigrating();
-  const readyMs = performance.now();
-  const upgrade = options.compression === "both";
-  const atMaximum = options.compression === "max" || snapshot.stats.belowMaximum === 0;
-  const maximum = atMaximum
-    ? readyMs
-    : upgrade
-      ? "compressing in the background"
-      : "not sought (--compression fast)";
-  const summary = formatSummary(snapshot, process.memoryUsage.rss(), { readyMs, maximum });
-  for (const line of summary) console.log(line);
-  const live = new LiveSite(served, server, {
-    root: options.root,
-    build: buildOptions(options, level, store),
-    upgrade,
-    log: (line) => console.log(line),
-    onBuild: (kind, seconds) => admin?.observeBuild(kind, seconds),
-    // With workers every swap writes the whole site as a new image (~30 ms for 64 MiB): fewer batches.
-    ...(pool === undefined
-      ? {}
-      : { publish: (next: Snapshot) => pool.publish(next), batchMs: 5000 }),
-  });
-  state.serving = { live, server };
-  if (upgrade && !atMaximum) void live.startUpgrade(readyMs);
-  else if (upgrade) console.log("memserve: at maximum compression already");
+  printSummary(site, "ready", site.live.current);
+}
+
+/** The table at ready (once listening) and again at maximum compression. */
+function printSummary(site: Site, kind: "ready" | "maximum", snapshot: ImageSnapshot): void {
+  if (kind === "ready" && site.readyMs === 0) return; // printed by `announce` once listening
+  const { compression } = site.options;
+  const atMaximum = snapshot.stats.belowMaximum === 0;
+  const maximum =
+    kind === "maximum" || atMaximum
+      ? performance.now()
+      : compression === "both"
+        ? "compressing in the background"
+        : "not sought (--compression fast)";
+  const timing = { readyMs: site.readyMs, maximum };
+  const memory = readMemoryReport(processesOf(site), imageBytesOf(site));
+  for (const line of formatSummary(snapshot, process.memoryUsage.rss(), timing, memory)) {
+    console.log(line);
+  }
+}
+
+function processesOf(site: Site): ProcessRef[] {
+  const processes: ProcessRef[] = [{ role: "server", pid: process.pid }];
+  for (const pid of site.pool?.pids() ?? []) processes.push({ role: "worker", pid });
+  const builder = site.live.builderPid;
+  if (builder !== undefined) processes.push({ role: "builder", pid: builder });
+  return processes;
+}
+
+function imageBytesOf(site: Site) {
+  const image = site.state.serving === undefined ? undefined : site.live.current.image;
+  if (image === undefined) return undefined;
+  const { bodies, heads, indexBytes } = image;
+  return { runtimeDir: site.runtimeDir, bodies, heads, index: indexBytes };
+}
+
+function fail(site: Site): number {
+  site.live.close();
+  site.admin?.stop();
+  void site.accessLog?.close();
+  removeRuntimeDir(site);
+  return 1;
+}
+
+function removeRuntimeDir(site: Site): void {
+  rmSync(site.runtimeDir, { recursive: true, force: true });
+}
+
+/** Reload on SIGHUP and `--watch`; drain on SIGTERM/SIGINT. */
+function supervise(site: Site): void {
+  const { options, live, state } = site;
   const watcher = options.watch ? watchRoot(options.root, live) : undefined;
+  const server = site.server as RunningServer;
   handleSignals(server, options.shutdownTimeoutMs, {
     stopping: () => {
       state.draining = true;
+      site.pool?.beginStop();
       watcher?.close();
       live.close();
     },
     stopped: async () => {
-      await pool?.stop();
-      await accessLog?.close();
-      admin?.stop();
+      await site.pool?.stop();
+      await site.accessLog?.close();
+      site.admin?.stop();
+      removeRuntimeDir(site);
     },
   });
   process.on("SIGHUP", () => {
     console.log("memserve: SIGHUP, reloading");
     void live.reload();
   });
-  return 0;
 }
 
 /**

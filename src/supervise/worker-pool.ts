@@ -1,9 +1,5 @@
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
-import { readImage, writeImage } from "../snapshot/image.ts";
-import type { Snapshot } from "../snapshot/types.ts";
 import { WORKER_ENV, type WorkerMessage, type WorkerSetup } from "./worker-process.ts";
 
 // The CLI entry point, which runs a worker when WORKER_ENV is set.
@@ -20,38 +16,37 @@ interface Worker {
 
 /**
  * The primary's side of `--workers N`: N - 1 worker processes on the primary's port (SO_REUSEPORT),
- * all serving one snapshot image on tmpfs that each maps privately, so the bodies are in memory
- * once whatever N is. `publish` writes a new image for every new snapshot (startup, upgrade
- * batches, reloads) and returns the mapped snapshot the primary serves itself; an image is deleted
- * once no process serves it. A worker that dies is started again.
+ * each mapping the same images of the runtime dir, so the bodies are in memory once whatever N is.
+ * `publish` hands every worker the newest image; `oldestServed` says which images are still in use.
+ * A worker that dies is started again, except while stopping.
  */
 export class WorkerPool {
   readonly #workers: Worker[] = [];
-  readonly #dir: string;
-  #generation = 0;
+  #latest: { indexPath: string; generation: number } | undefined;
   #stopping = false;
 
   constructor(
     readonly count: number,
     private readonly setup: WorkerSetup,
     private readonly log: (line: string) => void,
-  ) {
-    // tmpfs when there is one: its pages are the shared memory; a disk file would also work, through
-    // the page cache, but would write the site to disk.
-    const base = existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
-    this.#dir = mkdtempSync(join(base, "memserve-"));
-  }
+    /** A worker now serves a newer image (the supervisor may delete older ones). */
+    private readonly onServing: () => void = () => {},
+  ) {}
 
-  /** Writes `snapshot` as the next image, hands it to every worker, returns it mapped for the primary. */
-  publish(snapshot: Snapshot): Snapshot {
-    this.#generation++;
-    const path = this.#path(this.#generation);
-    writeImage(snapshot, path);
-    const mapped = readImage(path);
+  /** Hands the image at `indexPath` to every worker (starting them on the first call). */
+  publish(indexPath: string, generation: number): void {
+    this.#latest = { indexPath, generation };
     while (this.#workers.length < this.count - 1) this.#workers.push(this.#spawn());
     for (const worker of this.#workers) this.#sendLatest(worker);
-    this.#deleteUnused();
-    return mapped;
+  }
+
+  /** The oldest generation a worker may still be serving (Infinity: no worker). */
+  oldestServed(): number {
+    return Math.min(...this.#workers.map((w) => w.serving || w.firstSent));
+  }
+
+  pids(): number[] {
+    return this.#workers.map((w) => w.process.pid);
   }
 
   /** Responses counted by the workers (their last report, at most a second old), for metrics. */
@@ -59,23 +54,23 @@ export class WorkerPool {
     return this.#workers.flatMap((w) => (w.counters === undefined ? [] : [w.counters]));
   }
 
-  /** SIGTERM to every worker (each drains like the primary), then the images go. */
+  /** From now on a worker that exits is not replaced (shutdown has begun). */
+  beginStop(): void {
+    this.#stopping = true;
+  }
+
+  /** SIGTERM to every worker (each drains like the primary); resolves when all have exited. */
   async stop(): Promise<void> {
     this.#stopping = true;
     for (const worker of this.#workers) worker.process.kill("SIGTERM");
     await Promise.all(this.#workers.map((worker) => worker.process.exited));
-    rmSync(this.#dir, { recursive: true, force: true });
-  }
-
-  #path(generation: number): string {
-    return join(this.#dir, `${generation}.img`);
   }
 
   #spawn(): Worker {
     const worker: Worker = {
       process: undefined as unknown as Subprocess,
       serving: 0,
-      firstSent: this.#generation,
+      firstSent: this.#latest?.generation ?? 0,
       counters: undefined,
     };
     worker.process = Bun.spawn({
@@ -86,7 +81,7 @@ export class WorkerPool {
       ipc: (message: WorkerMessage) => {
         if (message.type === "serving") {
           worker.serving = message.generation;
-          this.#deleteUnused();
+          this.onServing();
         } else {
           worker.counters = message;
         }
@@ -106,23 +101,7 @@ export class WorkerPool {
   }
 
   #sendLatest(worker: Worker): void {
-    worker.process.send({
-      type: "image",
-      path: this.#path(this.#generation),
-      generation: this.#generation,
-    });
-  }
-
-  /** Unlinks images no worker serves any more (a mapped file lives on until it is unmapped). */
-  #deleteUnused(): void {
-    const oldest = Math.min(
-      this.#generation,
-      ...this.#workers.map((w) => w.serving || w.firstSent),
-    );
-    for (let generation = oldest - 1; generation > 0; generation--) {
-      const path = this.#path(generation);
-      if (!existsSync(path)) break;
-      rmSync(path, { force: true });
-    }
+    if (this.#latest === undefined) return;
+    worker.process.send({ type: "image", path: this.#latest.indexPath, ...this.#latest });
   }
 }

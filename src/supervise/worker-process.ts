@@ -1,7 +1,7 @@
 import type { CliOptions } from "../cli/args.ts";
+import { readImage } from "../image/read-image.ts";
 import { openAccessLog } from "../server/access-log.ts";
 import { type RunningServer, startServer } from "../server/start-server.ts";
-import { readImage } from "../snapshot/image.ts";
 import { serverOptions } from "./site-options.ts";
 
 /** Set (to the JSON of `WorkerSetup`) in the environment of a worker process the primary starts. */

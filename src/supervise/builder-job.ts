@@ -1,0 +1,132 @@
+import { persistImage } from "../image/persist.ts";
+import { readImage } from "../image/read-image.ts";
+import { writeImage } from "../image/write-image.ts";
+import { type BuildOptions, buildSnapshot, type Progress } from "../snapshot/build.ts";
+import { diffSnapshots, type SnapshotDiff } from "../snapshot/diff.ts";
+import { openStore } from "../snapshot/store.ts";
+import type { Snapshot, SnapshotStats } from "../snapshot/types.ts";
+import { upgradeSnapshot } from "../snapshot/upgrade.ts";
+
+/**
+ * One piece of work for the builder process (everything that reads the site or compresses), sent
+ * to it as JSON. It writes each snapshot it makes as an image into `runtimeDir` and exits.
+ * - `startup`: build the site (at `max` quality with `--compression max`), then upgrade.
+ * - `reload`: rebuild from the disk reusing every unchanged file of `previous`, then upgrade.
+ * - `upgrade`: only recompress what `previous` has below maximum quality.
+ */
+export interface BuilderJob {
+  readonly kind: "startup" | "reload" | "upgrade";
+  readonly root: string;
+  readonly build: Pick<BuildOptions, "maxAge" | "cacheControl" | "extraHeaders">;
+  readonly compression: "fast" | "max" | "both";
+  readonly cacheDir: string | undefined;
+  readonly runtimeDir: string;
+  /** The index of the image being served (reload, upgrade). */
+  readonly previous?: string | undefined;
+  /** The name of the first image this job writes is `gen-<firstGeneration>`; then +1 each. */
+  readonly firstGeneration: number;
+  /** How often the upgrade pass writes what it improved so far (ms). */
+  readonly batchMs: number;
+  /** Where the last image is persisted for a warm start (`persistDir`); none when undefined. */
+  readonly persistDir?: string | undefined;
+}
+
+/** Builder -> supervisor. */
+export type BuilderMessage =
+  | { readonly type: "progress"; readonly phase: "fast" | "max"; readonly progress: Progress }
+  | { readonly type: "warning"; readonly message: string }
+  /**
+   * A new image to serve. `phase` is `build` for a startup or reload build, `batch` for an upgrade
+   * batch, `maximum` for the upgrade's last image.
+   */
+  | {
+      readonly type: "image";
+      readonly indexPath: string;
+      readonly generation: number;
+      readonly phase: "build" | "batch" | "maximum";
+      readonly stats: SnapshotStats;
+      readonly diff?: SnapshotDiff;
+      readonly bytesWritten: number;
+    }
+  /** A reload found nothing changed: no image written. */
+  | { readonly type: "unchanged" }
+  /** Everything is at the quality asked for (the job's last message before exiting 0). */
+  | { readonly type: "done"; readonly atMaximum: boolean };
+
+/** Runs `job`, reporting through `send`; rejects on failure (root unreadable, a file unreadable). */
+export async function runBuilderJob(
+  job: BuilderJob,
+  send: (message: BuilderMessage) => void,
+): Promise<void> {
+  const warn = (message: string) => send({ type: "warning", message });
+  const store =
+    job.cacheDir === undefined ? undefined : await openStore(job.cacheDir, { onWarning: warn });
+  let generation = job.firstGeneration;
+  let last = job.previous;
+  const publish = (
+    snapshot: Snapshot,
+    phase: "build" | "batch" | "maximum",
+    diff?: SnapshotDiff,
+  ) => {
+    // Batches keep the packs of fast codings they are replacing; the last image compacts them.
+    const written = writeImage(snapshot, job.runtimeDir, `gen-${generation}`, {
+      compact: phase !== "batch",
+    });
+    last = written.indexPath;
+    send({
+      type: "image",
+      indexPath: written.indexPath,
+      generation,
+      phase,
+      stats: snapshot.stats,
+      bytesWritten: written.bytesWritten,
+      ...(diff === undefined ? {} : { diff }),
+    });
+    generation++;
+  };
+  // The builder keeps every asset of the previous image as one object, so what it reuses is
+  // recognised as a view of a segment and referenced, not copied.
+  const previous =
+    job.previous === undefined ? undefined : readImage(job.previous, { cachedAssets: Infinity });
+  let current: Snapshot;
+  if (job.kind === "upgrade" && previous !== undefined) {
+    current = previous;
+  } else {
+    const level = job.compression === "max" ? "max" : "fast";
+    const options: BuildOptions = {
+      ...job.build,
+      compressionLevel: level,
+      previous,
+      store,
+      onWarning: warn,
+      onProgress: (progress) => send({ type: "progress", phase: level, progress }),
+    };
+    current = await buildSnapshot(job.root, options);
+    const diff = previous === undefined ? undefined : diffSnapshots(previous, current);
+    const same = diff !== undefined && diff.added + diff.changed + diff.removed === 0;
+    if (same) send({ type: "unchanged" });
+    else publish(current, "build", diff);
+    if (same) current = previous as Snapshot;
+  }
+  let atMaximum = current.stats.belowMaximum === 0;
+  if (job.compression === "both" && !atMaximum) {
+    const best = await upgradeSnapshot(current, {
+      store,
+      batchMs: job.batchMs,
+      onProgress: (progress) => send({ type: "progress", phase: "max", progress }),
+      onBatch: (next) => publish(next, "batch"),
+    });
+    if (best !== current) publish(best, "maximum");
+    atMaximum = true;
+  }
+  if (job.persistDir !== undefined && last !== undefined) {
+    try {
+      persistImage(last, job.persistDir);
+    } catch (error) {
+      warn(
+        `cannot keep the image for a warm start in ${job.persistDir}: ${(error as Error).message}`,
+      );
+    }
+  }
+  send({ type: "done", atMaximum });
+}

@@ -1,0 +1,70 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import type { Subprocess } from "bun";
+import type { BuilderJob, BuilderMessage } from "./builder-job.ts";
+
+/** Set (to the JSON of a `BuilderJob`) in the environment of a builder process. */
+export const BUILDER_ENV = "MEMSERVE_INTERNAL_BUILDER";
+
+const RUN = join(import.meta.dir, "..", "cli", "run.ts");
+
+/**
+ * The lowest priorities the machine offers, as command prefixes: SCHED_IDLE (sched(7): runs only
+ * when a core would otherwise idle), nice 19 for every thread it starts (zlib's pool included,
+ * since they inherit it from the first instruction), and the idle I/O class (ioprio_set(2)).
+ * A prefix whose tool is missing is left out.
+ */
+function lowPriorityPrefix(): string[] {
+  const prefix: string[] = [];
+  const tool = (name: string) => ["/usr/bin", "/bin"].map((d) => join(d, name)).find(existsSync);
+  const chrt = tool("chrt");
+  if (chrt !== undefined) prefix.push(chrt, "--idle", "0");
+  const nice = tool("nice");
+  if (nice !== undefined) prefix.push(nice, "-n", "19");
+  const ionice = tool("ionice");
+  if (ionice !== undefined) prefix.push(ionice, "-c", "3");
+  return prefix;
+}
+
+export interface Builder {
+  readonly pid: number;
+  readonly job: BuilderJob;
+  /** Resolves with the exit code (or the signal's name) once the process is gone. */
+  readonly exited: Promise<number | string>;
+  kill(): void;
+  /** It has reported an image or an unchanged tree (a reload asked for now must run again). */
+  imageSeen: boolean;
+  /** It has reported the last image of an upgrade. */
+  sawMaximum: boolean;
+}
+
+/**
+ * Starts a builder process for `job` at the lowest CPU and I/O priority. It reports through
+ * `onMessage` and exits when the job is done (0) or failed (1, after printing why to stderr).
+ */
+export function startBuilder(
+  job: BuilderJob,
+  onMessage: (message: BuilderMessage) => void,
+): Builder {
+  let process_: Subprocess;
+  const exited = new Promise<number | string>((resolve) => {
+    process_ = Bun.spawn({
+      cmd: [...lowPriorityPrefix(), process.execPath, RUN],
+      env: { ...process.env, [BUILDER_ENV]: JSON.stringify(job) },
+      stdio: ["ignore", "inherit", "inherit"],
+      serialization: "json",
+      ipc: (message: BuilderMessage) => onMessage(message),
+      onExit: (_, code, signal) => resolve(signal ?? code ?? 1),
+    });
+  });
+  // biome-ignore lint/style/noNonNullAssertion: assigned synchronously by the Promise executor
+  const child = process_!;
+  return {
+    pid: child.pid,
+    job,
+    exited,
+    kill: () => child.kill("SIGKILL"),
+    imageSeen: false,
+    sawMaximum: false,
+  };
+}
