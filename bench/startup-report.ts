@@ -15,7 +15,7 @@ export interface ServeRun {
   /** That line, e.g. `memserve: already at maximum compression`. */
   readonly maxLine: string;
   readonly peakRssKib: number;
-  /** From `memory  X held in the snapshot` (the first such line); NaN when missing. */
+  /** From `memory  X bodies` (the first such line); NaN when missing. */
   readonly snapshotBytes: number;
   /** Problems of the check at ready (a request per coding to a compressible file); empty when fine. */
   readonly encodingProblems: readonly string[];
@@ -56,10 +56,10 @@ export function parseSize(text: string): number {
   return Number(match[1]) * 1024 ** power;
 }
 
-/** The snapshot's bytes from memserve's summary line `memory  64.0 MiB held in the snapshot, …`. */
+/** The snapshot's bytes from memserve's summary line `memory  64.0 MiB bodies + …`. */
 export function snapshotBytesOf(lines: readonly string[]): number {
   for (const line of lines) {
-    const match = /memory\s+(.+?) held in the snapshot/.exec(line);
+    const match = /memory\s+(.+?) (?:bodies|held in the snapshot)/.exec(line);
     if (match?.[1] !== undefined) return parseSize(match[1]);
   }
   return Number.NaN;

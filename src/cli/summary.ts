@@ -39,7 +39,8 @@ export function formatSummary(
 ): string[] {
   const { files, skipped, rawBytes, bytesByEncoding: bytes } = snapshot.stats;
   const held = bytes.identity + bytes.br + bytes.zstd + bytes.gzip;
-  const compressedRaw = (encoding: "br" | "zstd" | "gzip") => snapshot.stats.rawBytesCoded[encoding];
+  const compressedRaw = (encoding: "br" | "zstd" | "gzip") =>
+    snapshot.stats.rawBytesCoded[encoding];
   const codec = (encoding: "br" | "zstd" | "gzip") =>
     `  ${encoding.padEnd(8)} ${formatBytes(bytes[encoding])}${saving(compressedRaw(encoding), bytes[encoding])}`;
   const { maximum } = timing;

@@ -9,6 +9,8 @@ export interface LiveOptions {
   /** Everything a builder job needs but its kind, previous image and first generation. */
   readonly job: Omit<BuilderJob, "kind" | "previous" | "firstGeneration">;
   readonly log: (line: string) => void;
+  /** Warnings (skipped files, an unusable cache dir), on stderr. */
+  readonly warn: (message: string) => void;
   /** Progress bars on stderr for the startup build and its upgrade (a TTY only). */
   readonly progress: boolean;
   /** Every image this process swaps in, for the workers (after the primary maps it). */
@@ -124,11 +126,17 @@ export class LiveSite {
     this.#changesAtStart = this.#changes;
     this.#builderStarted = performance.now();
     this.#phase = kind === "startup" && job.compression === "max" ? "max" : "fast";
+    // One message at a time, in order: an image waiting out the settle time must not be overtaken
+    // by the upgrade batches behind it.
+    let queue = Promise.resolve();
     const builder: Builder = startBuilder(job, (message) => {
-      if (this.#builder === builder) void this.#onMessage(builder, message);
+      queue = queue.then(() =>
+        this.#builder === builder ? this.#onMessage(builder, message) : undefined,
+      );
     });
     this.#builder = builder;
-    void builder.exited.then((code) => {
+    void builder.exited.then(async (code) => {
+      await queue; // what it reported before exiting comes first
       if (this.#builder !== builder) return; // replaced: killed on purpose
       this.#builder = undefined;
       this.#bar?.done();
@@ -152,7 +160,7 @@ export class LiveSite {
         this.#bar.update(message.progress);
         return;
       case "warning":
-        this.options.log(`memserve: warning: ${message.message}`);
+        this.options.warn(message.message);
         return;
       case "unchanged":
         builder.imageSeen = true;
@@ -179,8 +187,7 @@ export class LiveSite {
         // Not swapped: the watcher saw a change and reloads again once the files settle.
         this.reloadResults.postponed++;
         this.options.log("memserve: reload postponed: files changed while being read");
-        this.#again = true;
-        builder.kill();
+        this.#run("reload");
         return;
       }
     }
@@ -190,7 +197,7 @@ export class LiveSite {
     try {
       snapshot = readImage(message.indexPath);
     } catch (error) {
-      this.options.log(`memserve: warning: cannot map ${message.indexPath}: ${error}`);
+      this.options.warn(`cannot map ${message.indexPath}: ${error}`);
       builder.kill();
       return;
     }

@@ -13,7 +13,8 @@ export function readMemoryReport(
 ): MemoryReport {
   const lines = processes.flatMap(({ role, pid }) => {
     const memory = readProcessMemory(pid);
-    if (memory === undefined) return [];
+    // A process that has exited but not been reaped yet has no memory left to report.
+    if (memory === undefined || memory.rss === 0) return [];
     return [{ role, rss: memory.rss, pss: memory.rollup?.pss, anonymous: memory.rssAnon }];
   });
   return {

@@ -1,4 +1,5 @@
 import { readFileSync, rmSync } from "node:fs";
+import { resolve } from "node:path";
 import type { CliOptions } from "../cli/args.ts";
 import { formatSummary } from "../cli/summary.ts";
 import { persistDir, restoreImage } from "../image/persist.ts";
@@ -104,6 +105,7 @@ function createLive(site: Site): LiveSite {
   return new LiveSite(() => site.server, {
     job,
     log: (line) => console.log(line),
+    warn,
     progress: true,
     publish: (indexPath, generation) => site.pool?.publish(indexPath, generation),
     oldestServedElsewhere: () => site.pool?.oldestServed() ?? Infinity,
@@ -121,7 +123,7 @@ function persistDirOf(options: CliOptions): string | undefined {
     options.headers,
     options.compression,
   ];
-  return persistDir(options.cacheDir, options.root, shape);
+  return persistDir(options.cacheDir, resolve(options.root), shape);
 }
 
 /** A warm start: the persisted image, verified and copied to tmpfs; undefined for a cold start. */
