@@ -1,5 +1,10 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { persistImage } from "../image/persist.ts";
+import { writeImage } from "../image/write-image.ts";
 import { runSite } from "../supervise/site.ts";
-import { load, openCache, warn } from "../supervise/site-options.ts";
+import { load, openCache, persistDirOf, warn } from "../supervise/site-options.ts";
 import { type CliOptions, parseCommandLine, USAGE } from "./args.ts";
 import { pruneStore } from "./prune.ts";
 import { formatBytes, formatSummary } from "./summary.ts";
@@ -37,7 +42,19 @@ async function build(options: CliOptions): Promise<number> {
   }
   const snapshot = await load(options, "max", store);
   if (snapshot === undefined) return 1;
-  console.log(`memserve: built ${options.root} into ${store.dir}`);
+  const image = persistDirOf(options) as string;
+  const staging = mkdtempSync(join(tmpdir(), "memserve-build-"));
+  try {
+    persistImage(writeImage(snapshot, staging, "gen-1").indexPath, image);
+  } catch (error) {
+    console.error(`memserve: cannot write the image into ${image}: ${(error as Error).message}`);
+    return 1;
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+  console.log(
+    `memserve: built ${options.root} into ${store.dir} (image for a warm start: ${image})`,
+  );
   const now = performance.now();
   const timing = { readyMs: now, maximum: now };
   for (const line of formatSummary(snapshot, process.memoryUsage.rss(), timing)) console.log(line);

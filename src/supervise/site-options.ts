@@ -1,5 +1,7 @@
+import { resolve } from "node:path";
 import type { CliOptions } from "../cli/args.ts";
 import { createProgressBar } from "../cli/progress.ts";
+import { persistDir } from "../image/persist.ts";
 import type { AccessLog } from "../server/access-log.ts";
 import type { ServerOptions } from "../server/start-server.ts";
 import type { BuildOptions } from "../snapshot/build.ts";
@@ -68,4 +70,15 @@ export function serverOptions(
     onError: (error) =>
       console.error(`memserve ${process.pid}: error while answering: ${error.stack}`),
   };
+}
+
+/**
+ * Where a site's image persists for a warm start (`memserve build` writes it too): keyed by the
+ * absolute root and the options that shape its bytes. Not by `--compression`: an image at
+ * maximum quality serves every mode.
+ */
+export function persistDirOf(options: CliOptions): string | undefined {
+  if (options.cacheDir === undefined) return undefined;
+  const shape = [options.maxAge, options.cacheControl ?? null, options.headers];
+  return persistDir(options.cacheDir, resolve(options.root), shape);
 }

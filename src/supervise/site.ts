@@ -1,9 +1,8 @@
 import { readFileSync, rmSync } from "node:fs";
-import { resolve } from "node:path";
 import type { CliOptions } from "../cli/args.ts";
 import { formatSummary } from "../cli/summary.ts";
-import { persistDir, restoreImage } from "../image/persist.ts";
-import type { ImageSnapshot } from "../image/read-image.ts";
+import { restoreImage } from "../image/persist.ts";
+import { type ImageSnapshot, readImage } from "../image/read-image.ts";
 import { type AccessLog, openAccessLog } from "../server/access-log.ts";
 import { type RunningServer, startServer } from "../server/start-server.ts";
 import { type AdminServer, type AdminState, startAdmin } from "./admin.ts";
@@ -12,7 +11,7 @@ import { LiveSite } from "./live-site.ts";
 import { readMemoryReport } from "./memory-report.ts";
 import type { ProcessRef } from "./process-metrics.ts";
 import { createRuntimeDir } from "./runtime-dir.ts";
-import { serverOptions, warn } from "./site-options.ts";
+import { persistDirOf, serverOptions, warn } from "./site-options.ts";
 import { watchTree } from "./watch.ts";
 import { WorkerPool } from "./worker-pool.ts";
 
@@ -114,22 +113,17 @@ function createLive(site: Site): LiveSite {
   });
 }
 
-/** Where this site's image persists for a warm start: keyed by the root and what shapes the bytes. */
-function persistDirOf(options: CliOptions): string | undefined {
-  if (options.cacheDir === undefined) return undefined;
-  const shape = [
-    options.maxAge,
-    options.cacheControl ?? null,
-    options.headers,
-    options.compression,
-  ];
-  return persistDir(options.cacheDir, resolve(options.root), shape);
-}
-
-/** A warm start: the persisted image, verified and copied to tmpfs; undefined for a cold start. */
+/**
+ * A warm start: the persisted image, verified and copied to tmpfs; undefined for a cold start (or
+ * when `--compression max` asks for more than the persisted image has).
+ */
 function restore(site: Site): string | undefined {
   const dir = persistDirOf(site.options);
-  return dir === undefined ? undefined : restoreImage(dir, site.runtimeDir, "gen-1");
+  const restored = dir === undefined ? undefined : restoreImage(dir, site.runtimeDir, "gen-1");
+  if (restored === undefined || site.options.compression !== "max") return restored;
+  if (readImage(restored).stats.belowMaximum === 0) return restored;
+  rmSync(restored);
+  return undefined;
 }
 
 function listen(site: Site): boolean {
