@@ -57,6 +57,8 @@ export type BuilderMessage =
 export async function runBuilderJob(
   job: BuilderJob,
   send: (message: BuilderMessage) => void,
+  /** Called once the site is being served: from then on the builder must yield to the server. */
+  onServing: () => void = () => {},
 ): Promise<void> {
   const warn = (message: string) => send({ type: "warning", message });
   const store =
@@ -106,6 +108,7 @@ export async function runBuilderJob(
     const same = diff !== undefined && diff.added + diff.changed + diff.removed === 0;
     if (same) send({ type: "unchanged" });
     else publish(current, "build", diff);
+    if (job.kind === "startup") onServing();
     if (same) current = previous as Snapshot;
   }
   let atMaximum = current.stats.belowMaximum === 0;

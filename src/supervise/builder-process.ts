@@ -1,3 +1,4 @@
+import { lowerPriority } from "./builder.ts";
 import { type BuilderJob, type BuilderMessage, runBuilderJob } from "./builder-job.ts";
 
 /**
@@ -7,7 +8,7 @@ import { type BuilderJob, type BuilderMessage, runBuilderJob } from "./builder-j
 export function runBuilderProcess(job: BuilderJob): void {
   const send = (message: BuilderMessage) => process.send?.(message);
   process.on("disconnect", () => process.exit(1));
-  runBuilderJob(job, send).then(
+  runBuilderJob(job, send, lowerPriority).then(
     () => process.exit(0),
     (error: unknown) => {
       console.error(`memserve: ${(error as Error).message ?? error}`);

@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import type { BuilderJob, BuilderMessage } from "./builder-job.ts";
@@ -26,6 +26,31 @@ function lowPriorityPrefix(): string[] {
   return prefix;
 }
 
+/**
+ * Moves this process, every thread of it, to the priorities of `lowPriorityPrefix` (best effort:
+ * a missing tool or a refusal leaves it as it was). `chrt --all-tasks` covers every thread;
+ * nice and the I/O class are per thread on Linux, so each task is reniced.
+ */
+export function lowerPriority(): void {
+  const run = (cmd: string[]) => {
+    try {
+      Bun.spawnSync({ cmd, stdout: "ignore", stderr: "ignore" });
+    } catch {
+      // the tool is missing: keep the priority we have
+    }
+  };
+  const pid = String(process.pid);
+  run(["chrt", "--idle", "--all-tasks", "--pid", "0", pid]);
+  let tasks: string[] = [pid];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    // not Linux: the process alone
+  }
+  run(["renice", "-n", "19", "-p", ...tasks]);
+  for (const task of tasks) run(["ionice", "-c", "3", "-p", task]);
+}
+
 export interface Builder {
   readonly pid: number;
   readonly job: BuilderJob;
@@ -49,7 +74,9 @@ export function startBuilder(
   let process_: Subprocess;
   const exited = new Promise<number | string>((resolve) => {
     process_ = Bun.spawn({
-      cmd: [...lowPriorityPrefix(), process.execPath, RUN],
+      // A startup build has no server to yield to yet (nothing is served before it): it runs at
+      // normal priority and lowers itself once serving begins (`lowerPriority`).
+      cmd: [...(job.kind === "startup" ? [] : lowPriorityPrefix()), process.execPath, RUN],
       env: { ...process.env, [BUILDER_ENV]: JSON.stringify(job) },
       stdio: ["ignore", "inherit", "inherit"],
       serialization: "json",
