@@ -11,6 +11,8 @@ import { corpusSpecs, ensureCorpus, FIXED_FILES, generateFile } from "../bench/c
 import { startFloor } from "../bench/floor.ts";
 import { checkScenario, rawGet } from "../bench/gate.ts";
 import type { Measurement } from "../bench/measure.ts";
+import { parseMetrics, readAnonKib, snapshotGauges } from "../bench/memory-proc.ts";
+import { memoryTargetKib } from "../bench/memory-report.ts";
 import {
   findBrotliStaticModule,
   renderNginxConf,
@@ -277,4 +279,41 @@ describe("report", () => {
     expect(() => parseBenchArgs(["--servers", "apache"])).toThrow();
     expect(() => parseBenchArgs(["--scenarios", "nope"])).toThrow();
   });
+});
+
+describe("bench:memory", () => {
+  test("reads the snapshot gauges and the issue's memory limit", () => {
+    const metrics = parseMetrics(
+      [
+        "# HELP memserve_snapshot_bytes Bytes held in the snapshot being served, by encoding",
+        'memserve_snapshot_bytes{encoding="br"} 9546',
+        'memserve_snapshot_bytes{encoding="identity"} 146771',
+        "memserve_snapshot_files 13",
+        "memserve_snapshot_below_maximum_files 0",
+      ].join("\n"),
+    );
+    expect(snapshotGauges(metrics)).toEqual({ files: 13, belowMaximum: 0, servedBytes: 156317 });
+    expect(memoryTargetKib(100 * 1048576, 1000)).toBeCloseTo(115 * 1024 + 8 * 1024 + 2000);
+    expect(readAnonKib(process.pid)).toBeGreaterThan(1024);
+  });
+
+  // Tiny trees, one round, short runs (about 17 s); the wrk parts run only where wrk is installed.
+  test("--smoke runs every part and writes the report", async () => {
+    const out = join(dir, "memory-report");
+    const proc = Bun.spawn(
+      [process.execPath, "bench/memory.ts", "--smoke", "--out", out, "--step-timeout", "20"],
+      { cwd: dirname(import.meta.dir), stdout: "pipe", stderr: "pipe" },
+    );
+    const [stdout, stderr, code] = await Promise.all([
+      new Response(proc.stdout).text(),
+      new Response(proc.stderr).text(),
+      proc.exited,
+    ]);
+    if (code !== 0) console.error(stderr.slice(-3000));
+    expect(code).toBe(0);
+    expect(stdout).toContain("## Memory after the maximum pass");
+    expect(stdout).toMatch(/\| real \| 2 \| 23 \|/);
+    expect(stdout).toContain("## Warm start");
+    if (Bun.which("wrk") !== null) expect(stdout).toContain("## Load: 7 MB file");
+  }, 90_000);
 });
