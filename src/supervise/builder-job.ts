@@ -57,7 +57,7 @@ export type BuilderMessage =
 export async function runBuilderJob(
   job: BuilderJob,
   send: (message: BuilderMessage) => void,
-  /** Called once the site is being served: from then on the builder must yield to the server. */
+  /** Called once its build is served: the upgrade pass after it must yield to the server. */
   onServing: () => void = () => {},
 ): Promise<void> {
   const warn = (message: string) => send({ type: "warning", message });
@@ -108,7 +108,7 @@ export async function runBuilderJob(
     const same = diff !== undefined && diff.added + diff.changed + diff.removed === 0;
     if (same) send({ type: "unchanged" });
     else publish(current, "build", diff);
-    if (job.kind === "startup") onServing();
+    onServing();
     if (same) current = previous as Snapshot;
   }
   let atMaximum = current.stats.belowMaximum === 0;

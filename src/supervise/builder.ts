@@ -9,16 +9,13 @@ export const BUILDER_ENV = "MEMSERVE_INTERNAL_BUILDER";
 const RUN = join(import.meta.dir, "..", "cli", "run.ts");
 
 /**
- * The lowest priorities the machine offers, as command prefixes: SCHED_IDLE (sched(7): runs only
- * when a core would otherwise idle), nice 19 for every thread it starts (zlib's pool included,
- * since they inherit it from the first instruction), and the idle I/O class (ioprio_set(2)).
+ * Low priorities as command prefixes: nice 19 for every thread it starts (zlib's pool included,
+ * since they inherit it from the first instruction) and the idle I/O class (ioprio_set(2)).
  * A prefix whose tool is missing is left out.
  */
 function lowPriorityPrefix(): string[] {
   const prefix: string[] = [];
   const tool = (name: string) => ["/usr/bin", "/bin"].map((d) => join(d, name)).find(existsSync);
-  const chrt = tool("chrt");
-  if (chrt !== undefined) prefix.push(chrt, "--idle", "0");
   const nice = tool("nice");
   if (nice !== undefined) prefix.push(nice, "-n", "19");
   const ionice = tool("ionice");
@@ -27,8 +24,9 @@ function lowPriorityPrefix(): string[] {
 }
 
 /**
- * Moves this process, every thread of it, to the priorities of `lowPriorityPrefix` (best effort:
- * a missing tool or a refusal leaves it as it was). `chrt --all-tasks` covers every thread;
+ * Moves this process, every thread of it, to the lowest priorities: SCHED_IDLE (sched(7): runs
+ * only when a core would otherwise idle), nice 19 and the idle I/O class (best effort: a missing
+ * tool or a refusal leaves it as it was). `chrt --all-tasks` covers every thread;
  * nice and the I/O class are per thread on Linux, so each task is reniced.
  */
 export function lowerPriority(): void {
@@ -75,7 +73,9 @@ export function startBuilder(
   const exited = new Promise<number | string>((resolve) => {
     process_ = Bun.spawn({
       // A startup build has no server to yield to yet (nothing is served before it): it runs at
-      // normal priority and lowers itself once serving begins (`lowerPriority`).
+      // normal priority. A reload's build runs at nice 19, not SCHED_IDLE, which a server busy on
+      // every core starved (the new version came 1.8 s after the writes, not 0.6 s). Both go to
+      // SCHED_IDLE for their upgrade pass (`lowerPriority`).
       cmd: [...(job.kind === "startup" ? [] : lowPriorityPrefix()), process.execPath, RUN],
       env: { ...process.env, [BUILDER_ENV]: JSON.stringify(job) },
       stdio: ["ignore", "inherit", "inherit"],
