@@ -152,7 +152,7 @@ function smallFile(rng: Rng, kind: (typeof SMALL_KINDS)[number], size: number): 
 
 /** `count` text files (index.html + the rest in directories of 100), sizes log-uniform. */
 export function ensureSmallSite(dir: string, count: number): MemorySite {
-  const shape = { version: 1, count, min: 300, max: 9472 };
+  const shape = { version: 1, count, min: 300, max: 7168 };
   const root = ensureTree(dir, shape, (site) => {
     const rng = createRng(hashString(`memserve-memory:small:${count}`));
     write(site, "index.html", indexPage(rng, "small files"));

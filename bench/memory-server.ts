@@ -35,6 +35,14 @@ export interface Served {
   stop(): Promise<void>;
 }
 
+/** Servers running now, so an interrupted run stops them instead of leaving them behind. */
+const running = new Set<() => Promise<void>>();
+
+/** Stops every server still running (on SIGINT/SIGTERM to the harness). */
+export async function stopAll(): Promise<void> {
+  await Promise.all([...running].map((stop) => stop()));
+}
+
 /** Whether a process exists and has not exited (a zombie has). */
 function alive(pid: number): boolean {
   try {
@@ -71,11 +79,13 @@ export async function serve(
   const proc = watchProcess(argv, memserveDir);
   const url = `http://127.0.0.1:${port}`;
   const stop = async () => {
+    running.delete(stop);
     const tree = processTree(proc.pid);
     await proc.stop(15_000);
     // A child the shim did not take down (a worker, a builder) must not outlive the run.
     for (const pid of tree.slice(1)) if (alive(pid)) killQuietly(pid);
   };
+  running.add(stop);
   let firstOkMs = Number.NaN;
   try {
     for (;;) {

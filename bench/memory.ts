@@ -37,6 +37,7 @@ import {
   type RunContext,
   warmRun,
 } from "./memory-runs.ts";
+import { stopAll } from "./memory-server.ts";
 import { positive } from "./options.ts";
 import { reportPath } from "./report.ts";
 import type { Outcome } from "./startup-report.ts";
@@ -335,7 +336,7 @@ function render(o: Options, results: Results, notes: readonly string[]) {
     ...notes,
     ...(unattributed.length > 0
       ? [
-          `- new /dev/shm entries not referenced by the measured tree (not counted): ${[...new Set(unattributed)].join(", ")}`,
+          `- ${new Set(unattributed).size} new /dev/shm entries were not referenced by the measured tree and not counted (other processes' or leaked), e.g. ${[...new Set(unattributed)].slice(0, 5).join(", ")}`,
         ]
       : []),
     ...memory.flatMap((m) =>
@@ -344,6 +345,13 @@ function render(o: Options, results: Results, notes: readonly string[]) {
     "",
   ].join("\n");
   return { text, failures };
+}
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    log(`${signal}: stopping the servers`);
+    void stopAll().finally(() => process.exit(130));
+  });
 }
 
 try {
