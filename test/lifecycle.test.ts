@@ -72,20 +72,7 @@ describe("graceful shutdown (SIGTERM)", () => {
     expect(await run.exited).toBe(0);
   }, 30_000);
 
-  test("a second signal exits at once, cutting what is in flight", async () => {
-    const run = await startWithTimeout(60);
-    const socket = (await tryConnect(portOf(run))) as Socket;
-    socket.write("GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n");
-    await new Promise((resolve) => socket.once("data", resolve));
-    socket.pause();
-    const started = performance.now();
-    run.child.kill("SIGTERM");
-    await Bun.sleep(200);
-    run.child.kill("SIGTERM");
-    expect(await run.exited).toBe(0);
-    expect(performance.now() - started).toBeLessThan(5000);
-    socket.destroy();
-  }, 30_000);
+  // Repeated and group signals, and a parent's death: test/process-model.test.ts.
 });
 
 describe("zero-downtime restart (--reuse-port)", () => {

@@ -9,8 +9,10 @@ import { type AdminServer, type AdminState, startAdmin } from "./admin.ts";
 import type { BuilderJob } from "./builder-job.ts";
 import { LiveSite } from "./live-site.ts";
 import { readMemoryReport } from "./memory-report.ts";
+import { claimPort } from "./port-guard.ts";
 import type { ProcessRef } from "./process-metrics.ts";
 import { createRuntimeDir } from "./runtime-dir.ts";
+import { drainOnShutdown } from "./signals.ts";
 import { persistDirOf, serverOptions, warn } from "./site-options.ts";
 import { watchTree } from "./watch.ts";
 import { WorkerPool } from "./worker-pool.ts";
@@ -31,8 +33,8 @@ interface Site {
 
 /**
  * `memserve <dir>`: open the admin port and access log -> create the runtime dir on tmpfs -> load
- * (a persisted image, else a builder process) -> listen -> start the workers -> announce -> watch
- * and handle signals. Resolves with 0 once serving (the process goes on), or the exit code of a
+ * (a persisted image, else a builder process) -> listen -> start the workers -> watch and handle
+ * signals -> announce. Resolves with 0 once serving (the process goes on), or the exit code of a
  * failure before that.
  */
 export async function runSite(options: CliOptions): Promise<number> {
@@ -42,8 +44,9 @@ export async function runSite(options: CliOptions): Promise<number> {
   if (!(await site.live.start(restored))) return fail(site);
   if (!listen(site)) return fail(site);
   startWorkers(site);
-  announce(site, restored !== undefined);
+  // Before the URL line: whoever waits for it may signal at once.
   supervise(site);
+  announce(site, restored !== undefined);
   return 0;
 }
 
@@ -129,6 +132,7 @@ function restore(site: Site): string | undefined {
 function listen(site: Site): boolean {
   const { options } = site;
   try {
+    claimPort(options.host, options.port, options.reusePort);
     site.server = startServer(
       site.live.current,
       serverOptions(options, options.port, site.accessLog),
@@ -223,17 +227,24 @@ function supervise(site: Site): void {
   const { options, live, state } = site;
   const watcher = options.watch ? watchRoot(options.root, live) : undefined;
   const server = site.server as RunningServer;
-  handleSignals(server, options.shutdownTimeoutMs, {
-    stopping: () => {
+  const timeoutMs = options.shutdownTimeoutMs;
+  drainOnShutdown(timeoutMs, {
+    run: async (reason) => {
       state.draining = true;
-      site.pool?.beginStop();
+      site.pool?.beginStop(); // the workers drain alongside, not after
       watcher?.close();
       live.close();
-    },
-    stopped: async () => {
+      console.log(
+        `memserve: ${reason}, finishing in-flight responses (up to ${timeoutMs / 1000} s)`,
+      );
+      await server.stop(timeoutMs);
       await site.pool?.stop();
       await site.accessLog?.close();
       site.admin?.stop();
+      removeRuntimeDir(site);
+    },
+    cut: () => {
+      site.pool?.kill();
       removeRuntimeDir(site);
     },
   });
@@ -277,28 +288,4 @@ function describe(error: unknown): string {
   if (code === "EADDRINUSE") return "the address is already in use";
   if (code === "EACCES") return "permission denied";
   return (error as Error).message ?? String(error);
-}
-
-/**
- * SIGINT/SIGTERM: stop accepting, drain in-flight responses up to the timeout, then exit 0; a
- * second signal exits at once.
- */
-function handleSignals(
-  server: RunningServer,
-  timeoutMs: number,
-  hooks: { stopping: () => void; stopped: () => Promise<void> },
-): void {
-  let stopping = false;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (stopping) process.exit(0);
-    stopping = true;
-    hooks.stopping();
-    console.log(`memserve: ${signal}, finishing in-flight responses (up to ${timeoutMs / 1000} s)`);
-    server
-      .stop(timeoutMs)
-      .then(hooks.stopped)
-      .then(() => process.exit(0));
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
 }

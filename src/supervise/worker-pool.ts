@@ -1,6 +1,12 @@
 import { join } from "node:path";
 import type { Subprocess } from "bun";
-import { WORKER_ENV, type WorkerMessage, type WorkerSetup } from "./worker-process.ts";
+import {
+  type DrainMessage,
+  type ImageMessage,
+  WORKER_ENV,
+  type WorkerMessage,
+  type WorkerSetup,
+} from "./worker-process.ts";
 
 // The CLI entry point, which runs a worker when WORKER_ENV is set.
 const RUN = join(import.meta.dir, "..", "cli", "run.ts");
@@ -35,6 +41,7 @@ export class WorkerPool {
 
   /** Hands the image at `indexPath` to every worker (starting them on the first call). */
   publish(indexPath: string, generation: number): void {
+    if (this.#stopping) return;
     this.#latest = { indexPath, generation };
     while (this.#workers.length < this.count - 1) this.#workers.push(this.#spawn());
     for (const worker of this.#workers) this.#sendLatest(worker);
@@ -54,16 +61,26 @@ export class WorkerPool {
     return this.#workers.flatMap((w) => (w.counters === undefined ? [] : [w.counters]));
   }
 
-  /** From now on a worker that exits is not replaced (shutdown has begun). */
+  /**
+   * Shutdown has begun: every worker drains now, like the primary, and from now on a worker that
+   * exits is not replaced.
+   */
   beginStop(): void {
+    if (this.#stopping) return;
     this.#stopping = true;
+    for (const worker of this.#workers) send(worker, { type: "drain" });
   }
 
-  /** SIGTERM to every worker (each drains like the primary); resolves when all have exited. */
+  /** Stops the workers (if `beginStop` has not yet); resolves when all have exited. */
   async stop(): Promise<void> {
-    this.#stopping = true;
-    for (const worker of this.#workers) worker.process.kill("SIGTERM");
+    this.beginStop();
     await Promise.all(this.#workers.map((worker) => worker.process.exited));
+  }
+
+  /** Ends every worker at once (the primary is exiting without a drain). */
+  kill(): void {
+    this.#stopping = true;
+    for (const worker of this.#workers) worker.process.kill("SIGKILL");
   }
 
   #spawn(): Worker {
@@ -102,6 +119,14 @@ export class WorkerPool {
 
   #sendLatest(worker: Worker): void {
     if (this.#latest === undefined) return;
-    worker.process.send({ type: "image", path: this.#latest.indexPath, ...this.#latest });
+    send(worker, { type: "image", path: this.#latest.indexPath, ...this.#latest });
+  }
+}
+
+function send(worker: Worker, message: ImageMessage | DrainMessage): void {
+  try {
+    worker.process.send(message);
+  } catch {
+    // It has exited (its IPC channel is closed): onExit replaces it, or shutdown is under way.
   }
 }

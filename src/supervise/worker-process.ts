@@ -2,6 +2,7 @@ import type { CliOptions } from "../cli/args.ts";
 import { readImage } from "../image/read-image.ts";
 import { openAccessLog } from "../server/access-log.ts";
 import { type RunningServer, startServer } from "../server/start-server.ts";
+import { drainOnShutdown } from "./signals.ts";
 import { serverOptions } from "./site-options.ts";
 
 /** Set (to the JSON of `WorkerSetup`) in the environment of a worker process the primary starts. */
@@ -20,6 +21,14 @@ export interface ImageMessage {
   readonly generation: number;
 }
 
+/**
+ * Primary -> worker: shutdown has begun. A message, not a signal: a worker that got the signal
+ * directly too (sent to the whole group) must not count the primary's copy as a second one.
+ */
+export interface DrainMessage {
+  readonly type: "drain";
+}
+
 /** Worker -> primary. */
 export type WorkerMessage =
   | { readonly type: "serving"; readonly generation: number }
@@ -35,7 +44,7 @@ const send = (message: WorkerMessage) => process.send?.(message);
 /**
  * A worker process: serves the images the primary sends (mapped, so the bodies are shared with
  * every other process), on the primary's port with SO_REUSEPORT. It reports its counters every
- * second, drains on SIGTERM, and stops when the primary goes away.
+ * second, drains on SIGTERM or SIGINT (src/supervise/signals.ts), and when the primary goes away.
  */
 export function runWorker(setup: WorkerSetup): void {
   const { options } = setup;
@@ -45,14 +54,15 @@ export function runWorker(setup: WorkerSetup): void {
       : openAccessLog(options.accessLog, options.accessLogFormat);
   let server: RunningServer | undefined;
   let stopping = false;
-  const stop = async () => {
-    if (stopping) process.exit(0);
-    stopping = true;
-    await server?.stop(options.shutdownTimeoutMs);
-    await accessLog?.close();
-    process.exit(0);
-  };
-  process.on("message", (message: ImageMessage) => {
+  const drain = drainOnShutdown(options.shutdownTimeoutMs, {
+    run: async () => {
+      stopping = true;
+      await server?.stop(options.shutdownTimeoutMs);
+      await accessLog?.close();
+    },
+  });
+  process.on("message", (message: ImageMessage | DrainMessage) => {
+    if (message.type === "drain") drain("the primary is draining");
     if (message.type !== "image" || stopping) return;
     let snapshot: ReturnType<typeof readImage>;
     try {
@@ -82,8 +92,8 @@ export function runWorker(setup: WorkerSetup): void {
     });
   }, 1000);
   report.unref();
-  process.on("SIGTERM", stop);
-  process.on("SIGINT", stop);
   // The primary is gone (crashed or killed): nothing will tell this worker what to serve.
-  process.on("disconnect", stop);
+  process.on("disconnect", () => drain("primary gone"));
+  // The primary reloads; a SIGHUP to the whole group (a closed terminal) must not end a worker.
+  process.on("SIGHUP", () => {});
 }

@@ -24,9 +24,27 @@ export interface CliRun {
   readonly exited: Promise<number | string>;
 }
 
+export interface StartOptions {
+  /** What runs the CLI, before `args` (default `node bin/memserve.js`), e.g. `npm exec memserve`. */
+  readonly command?: readonly string[];
+  /** Its own process group (pgid = `child.pid`), so a test can signal the whole group. */
+  readonly detached?: boolean;
+  /** Set in (or, when undefined, removed from) the environment. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
 /** Starts `memserve <args>` through the real bin and waits for the line with its URL. */
-export function startCli(args: readonly string[], timeoutMs = 20_000): Promise<CliRun> {
-  const child = spawn("node", [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"], env: ENV });
+export function startCli(
+  args: readonly string[],
+  timeoutMs = 20_000,
+  options: StartOptions = {},
+): Promise<CliRun> {
+  const [command = "node", ...prefix] = options.command ?? ["node", BIN];
+  const child = spawn(command, [...prefix, ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: withEnv(options.env ?? {}),
+    detached: options.detached ?? false,
+  });
   let out = "";
   let err = "";
   const exited = new Promise<number | string>((resolve) =>
@@ -53,6 +71,15 @@ export function startCli(args: readonly string[], timeoutMs = 20_000): Promise<C
       reject(new Error(`exited with ${code} before serving; stdout: ${out}; stderr: ${err}`));
     });
   });
+}
+
+function withEnv(changes: Readonly<Record<string, string | undefined>>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...ENV };
+  for (const [name, value] of Object.entries(changes)) {
+    if (value === undefined) delete env[name];
+    else env[name] = value;
+  }
+  return env;
 }
 
 /** Runs `memserve <args>` to completion. */
