@@ -1,11 +1,12 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { persistImage } from "../image/persist.ts";
-import { writeImage } from "../image/write-image.ts";
+import { readImage } from "../image/read-image.ts";
+import { runBuilderJob } from "../supervise/builder-job.ts";
 import { runSite } from "../supervise/site.ts";
-import { load, openCache, persistDirOf, warn } from "../supervise/site-options.ts";
+import { builderJobFor, openCache, warn } from "../supervise/site-options.ts";
 import { type CliOptions, parseCommandLine, USAGE } from "./args.ts";
+import { createProgressBar } from "./progress.ts";
 import { pruneStore } from "./prune.ts";
 import { formatBytes, formatSummary } from "./summary.ts";
 
@@ -33,27 +34,37 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-/** `memserve build <dir>`: fill the store at maximum quality (for CI or an image build). */
+/**
+ * `memserve build <dir>`: the startup build at maximum quality, run here instead of in a builder
+ * process: it fills the store and persists the image a later `memserve <dir>` starts from at once
+ * (for CI or an image build).
+ */
 async function build(options: CliOptions): Promise<number> {
-  const store = await openCache(options);
-  if (store === undefined) {
+  if (options.cacheDir === undefined) {
     console.error("memserve: build needs a writable cache dir (--cache-dir)");
     return 1;
   }
-  const snapshot = await load(options, "max", store);
-  if (snapshot === undefined) return 1;
-  const image = persistDirOf(options) as string;
   const staging = mkdtempSync(join(tmpdir(), "memserve-build-"));
+  const job = { ...builderJobFor(options, staging), compression: "max" as const };
+  const bar = createProgressBar(process.stderr, "compressing (max)");
+  let indexPath: string | undefined;
   try {
-    persistImage(writeImage(snapshot, staging, "gen-1").indexPath, image);
+    await runBuilderJob({ ...job, kind: "startup", firstGeneration: 1 }, (message) => {
+      if (message.type === "progress") bar.update(message.progress);
+      else if (message.type === "warning") warn(message.message);
+      else if (message.type === "image") indexPath = message.indexPath;
+    });
   } catch (error) {
-    console.error(`memserve: cannot write the image into ${image}: ${(error as Error).message}`);
+    console.error(`memserve: ${(error as Error).message}`);
     return 1;
   } finally {
-    rmSync(staging, { recursive: true, force: true });
+    bar.done();
   }
+  // Mapped before the staging copy goes: the summary reads the image, the store keeps the rest.
+  const snapshot = readImage(indexPath as string);
+  rmSync(staging, { recursive: true, force: true });
   console.log(
-    `memserve: built ${options.root} into ${store.dir} (image for a warm start: ${image})`,
+    `memserve: built ${options.root} into ${options.cacheDir} (image for a warm start: ${job.persistDir})`,
   );
   const now = performance.now();
   const timing = { readyMs: now, maximum: now };

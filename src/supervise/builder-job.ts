@@ -2,20 +2,20 @@ import { persistImage } from "../image/persist.ts";
 import { readImage } from "../image/read-image.ts";
 import { writeImage } from "../image/write-image.ts";
 import { type BuildOptions, buildSnapshot, type Progress } from "../snapshot/build.ts";
-import { diffSnapshots, type SnapshotDiff } from "../snapshot/diff.ts";
+import { diffSnapshots, isEmptyDiff, type SnapshotDiff } from "../snapshot/diff.ts";
 import { openStore } from "../snapshot/store.ts";
 import type { Snapshot, SnapshotStats } from "../snapshot/types.ts";
 import { upgradeSnapshot } from "../snapshot/upgrade.ts";
+import { imageName } from "./runtime-dir.ts";
 
 /**
  * One piece of work for the builder process (everything that reads the site or compresses), sent
  * to it as JSON. It writes each snapshot it makes as an image into `runtimeDir` and exits.
  * - `startup`: build the site (at `max` quality with `--compression max`), then upgrade.
  * - `reload`: rebuild from the disk reusing every unchanged file of `previous`, then upgrade.
- * - `upgrade`: only recompress what `previous` has below maximum quality.
  */
 export interface BuilderJob {
-  readonly kind: "startup" | "reload" | "upgrade";
+  readonly kind: "startup" | "reload";
   readonly root: string;
   readonly build: Pick<BuildOptions, "maxAge" | "cacheControl" | "extraHeaders">;
   readonly compression: "fast" | "max" | "both";
@@ -71,7 +71,7 @@ export async function runBuilderJob(
     diff?: SnapshotDiff,
   ) => {
     // Batches keep the packs of fast codings they are replacing; the last image compacts them.
-    const written = writeImage(snapshot, job.runtimeDir, `gen-${generation}`, {
+    const written = writeImage(snapshot, job.runtimeDir, imageName(generation), {
       compact: phase !== "batch",
     });
     last = written.indexPath;
@@ -90,27 +90,22 @@ export async function runBuilderJob(
   // recognised as a view of a segment and referenced, not copied.
   const previous =
     job.previous === undefined ? undefined : readImage(job.previous, { cachedAssets: Infinity });
-  let current: Snapshot;
-  if (job.kind === "upgrade" && previous !== undefined) {
-    current = previous;
-  } else {
-    const level = job.compression === "max" ? "max" : "fast";
-    const options: BuildOptions = {
-      ...job.build,
-      compressionLevel: level,
-      previous,
-      store,
-      onWarning: warn,
-      onProgress: (progress) => send({ type: "progress", phase: level, progress }),
-    };
-    current = await buildSnapshot(job.root, options);
-    const diff = previous === undefined ? undefined : diffSnapshots(previous, current);
-    const same = diff !== undefined && diff.added + diff.changed + diff.removed === 0;
-    if (same) send({ type: "unchanged" });
-    else publish(current, "build", diff);
-    onServing();
-    if (same) current = previous as Snapshot;
-  }
+  const level = job.compression === "max" ? "max" : "fast";
+  const built = await buildSnapshot(job.root, {
+    ...job.build,
+    compressionLevel: level,
+    previous,
+    store,
+    onWarning: warn,
+    onProgress: (progress) => send({ type: "progress", phase: level, progress }),
+  });
+  const diff = previous === undefined ? undefined : diffSnapshots(previous, built);
+  // An unchanged tree keeps the previous image, whose assets the upgrade below then continues.
+  const unchanged = previous !== undefined && diff !== undefined && isEmptyDiff(diff);
+  if (unchanged) send({ type: "unchanged" });
+  else publish(built, "build", diff);
+  onServing();
+  const current = unchanged ? previous : built;
   let atMaximum = current.stats.belowMaximum === 0;
   if (job.compression === "both" && !atMaximum) {
     const best = await upgradeSnapshot(current, {

@@ -3,7 +3,7 @@ import { type ImageSnapshot, readImage } from "../image/read-image.ts";
 import type { RunningServer } from "../server/start-server.ts";
 import { type Builder, startBuilder } from "./builder.ts";
 import type { BuilderJob, BuilderMessage } from "./builder-job.ts";
-import { collectGarbage } from "./runtime-dir.ts";
+import { collectGarbage, generationOf } from "./runtime-dir.ts";
 
 export interface LiveOptions {
   /** Everything a builder job needs but its kind, previous image and first generation. */
@@ -79,10 +79,10 @@ export class LiveSite {
    * Serves the first image: `restored` (a warm start: the tree is then checked by a reload in the
    * background), or else a startup build. Resolves false when the startup build failed.
    */
-  start(restored: string | undefined): Promise<boolean> {
+  start(restored: ImageSnapshot | undefined): Promise<boolean> {
     if (restored !== undefined) {
-      this.#nextGeneration = Number(/gen-(\d+)\.json$/.exec(restored)?.[1] ?? 0) + 1;
-      this.#swap(readImage(restored), "build");
+      this.#nextGeneration = generationOf(restored.image.indexPath) + 1;
+      this.#swap(restored, "build");
       this.#run("reload");
       return Promise.resolve(true);
     }
@@ -225,8 +225,7 @@ export class LiveSite {
     this.generation++;
     this.swappedAt = performance.now();
     this.server()?.replaceSnapshot(snapshot);
-    const generation = Number(/gen-(\d+)\.json$/.exec(snapshot.image.indexPath)?.[1]);
-    this.options.publish?.(snapshot.image.indexPath, generation);
+    this.options.publish?.(snapshot.image.indexPath, generationOf(snapshot.image.indexPath));
     this.collect();
     // The replaced snapshot's mappings are unmapped by the collector; ask for it now rather than
     // whenever the heap next grows, so a deleted segment's pages are freed in seconds.
@@ -237,7 +236,7 @@ export class LiveSite {
   collect(): void {
     const current = this.#current;
     if (current === undefined) return;
-    const mine = Number(/gen-(\d+)\.json$/.exec(current.image.indexPath)?.[1]);
+    const mine = generationOf(current.image.indexPath);
     const oldest = Math.min(mine, this.options.oldestServedElsewhere?.() ?? Infinity);
     collectGarbage(this.options.job.runtimeDir, oldest, this.#builder === undefined);
   }

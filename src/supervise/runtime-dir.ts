@@ -38,7 +38,31 @@ function isAlive(pid: number): boolean {
   }
 }
 
-const GENERATION = /^gen-(\d+)\.json$/;
+const GENERATION = /(?:^|\/)gen-(\d+)\.json$/;
+
+/** The name of image `generation` in a runtime dir: `imageName(3)` -> `"gen-3"`. */
+export const imageName = (generation: number): string => `gen-${generation}`;
+
+/** `generationOf("/dev/shm/memserve-1-x/gen-3.json")` -> 3; 0 for a path that is no image index. */
+export function generationOf(indexPath: string): number {
+  return Number(GENERATION.exec(indexPath)?.[1] ?? 0);
+}
+
+/**
+ * The segments each index names. An index never changes once renamed into place, so it is parsed
+ * once, not at every collection (one per swap and per worker report: several megabytes of JSON
+ * each for a large site, in a serving process).
+ */
+const segmentsOf = new Map<string, readonly string[]>();
+
+function indexSegments(path: string): readonly string[] {
+  let segments = segmentsOf.get(path);
+  if (segments === undefined) {
+    segments = parseIndex(readFileSync(path, "utf8"), path).segments;
+    segmentsOf.set(path, segments);
+  }
+  return segments;
+}
 
 /**
  * Deletes the images older than `oldest` (no process serves them any more) and the segments only
@@ -53,18 +77,21 @@ export function collectGarbage(dir: string, oldest: number, orphans: boolean): v
   const kept = new Set<string>();
   const dropped = new Set<string>();
   for (const name of names) {
-    const generation = Number(GENERATION.exec(name)?.[1]);
-    if (!(generation > 0)) continue;
+    const generation = generationOf(name);
+    if (generation === 0) continue;
     const path = join(dir, name);
     let segments: readonly string[];
     try {
-      segments = parseIndex(readFileSync(path, "utf8"), path).segments;
+      segments = indexSegments(path);
     } catch {
       return; // unreadable: delete nothing this time
     }
     const into = generation < oldest ? dropped : kept;
     for (const segment of segments) into.add(segment);
-    if (generation < oldest) rmSync(path, { force: true });
+    if (generation < oldest) {
+      rmSync(path, { force: true });
+      segmentsOf.delete(path);
+    }
   }
   for (const name of names) {
     if (!isSegmentName(name) || kept.has(name)) continue;

@@ -1,13 +1,10 @@
 import { resolve } from "node:path";
 import type { CliOptions } from "../cli/args.ts";
-import { createProgressBar } from "../cli/progress.ts";
 import { persistDir } from "../image/persist.ts";
 import type { AccessLog } from "../server/access-log.ts";
 import type { ServerOptions } from "../server/start-server.ts";
-import type { BuildOptions } from "../snapshot/build.ts";
-import { buildSnapshot } from "../snapshot/build.ts";
 import { type CompressionStore, openStore } from "../snapshot/store.ts";
-import type { Snapshot } from "../snapshot/types.ts";
+import type { BuilderJob } from "./builder-job.ts";
 
 export const warn = (message: string) => console.error(`memserve: warning: ${message}`);
 
@@ -17,37 +14,28 @@ export function openCache(options: CliOptions): Promise<CompressionStore | undef
   return openStore(options.cacheDir, { onWarning: warn });
 }
 
-export function buildOptions(
+/**
+ * The builder job for a site, but what each run fills in: its kind, the image it starts from and
+ * the first generation it writes.
+ */
+export function builderJobFor(
   options: CliOptions,
-  level: "fast" | "max",
-  store: CompressionStore | undefined,
-): BuildOptions {
+  runtimeDir: string,
+): Omit<BuilderJob, "kind" | "previous" | "firstGeneration"> {
   return {
-    maxAge: options.maxAge,
-    cacheControl: options.cacheControl,
-    extraHeaders: options.headers,
-    compressionLevel: level,
-    onWarning: warn,
-    store,
+    root: options.root,
+    build: {
+      maxAge: options.maxAge,
+      cacheControl: options.cacheControl,
+      extraHeaders: options.headers,
+    },
+    compression: options.compression,
+    cacheDir: options.cacheDir,
+    runtimeDir,
+    // With workers each batch is mapped by every process: fewer, larger batches.
+    batchMs: options.workers > 1 ? 5000 : 1000,
+    persistDir: persistDirOf(options),
   };
-}
-
-/** Loads the snapshot; undefined (after printing why) when the directory cannot be served. */
-export async function load(
-  options: CliOptions,
-  level: "fast" | "max",
-  store: CompressionStore | undefined,
-): Promise<Snapshot | undefined> {
-  const bar = createProgressBar(process.stderr, `compressing (${level})`);
-  try {
-    const build = { ...buildOptions(options, level, store), onProgress: bar.update };
-    return await buildSnapshot(options.root, build);
-  } catch (error) {
-    console.error(`memserve: ${(error as Error).message}`);
-    return undefined;
-  } finally {
-    bar.done();
-  }
 }
 
 /**

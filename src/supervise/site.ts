@@ -6,14 +6,13 @@ import { type ImageSnapshot, readImage } from "../image/read-image.ts";
 import { type AccessLog, openAccessLog } from "../server/access-log.ts";
 import { type RunningServer, startServer } from "../server/start-server.ts";
 import { type AdminServer, type AdminState, startAdmin } from "./admin.ts";
-import type { BuilderJob } from "./builder-job.ts";
 import { LiveSite } from "./live-site.ts";
 import { readMemoryReport } from "./memory-report.ts";
 import { claimPort } from "./port-guard.ts";
 import type { ProcessRef } from "./process-metrics.ts";
-import { createRuntimeDir } from "./runtime-dir.ts";
+import { createRuntimeDir, generationOf, imageName } from "./runtime-dir.ts";
 import { drainOnShutdown } from "./signals.ts";
-import { persistDirOf, serverOptions, warn } from "./site-options.ts";
+import { builderJobFor, persistDirOf, serverOptions, warn } from "./site-options.ts";
 import { watchTree } from "./watch.ts";
 import { WorkerPool } from "./worker-pool.ts";
 
@@ -90,20 +89,7 @@ function openOutputs(options: CliOptions): Site | undefined {
 
 function createLive(site: Site): LiveSite {
   const { options } = site;
-  const job: Omit<BuilderJob, "kind" | "previous" | "firstGeneration"> = {
-    root: options.root,
-    build: {
-      maxAge: options.maxAge,
-      cacheControl: options.cacheControl,
-      extraHeaders: options.headers,
-    },
-    compression: options.compression,
-    cacheDir: options.cacheDir,
-    runtimeDir: site.runtimeDir,
-    // With workers each batch is mapped by every process: fewer, larger batches.
-    batchMs: options.workers > 1 ? 5000 : 1000,
-    persistDir: persistDirOf(options),
-  };
+  const job = builderJobFor(options, site.runtimeDir);
   return new LiveSite(() => site.server, {
     job,
     log: (line) => console.log(line),
@@ -120,12 +106,14 @@ function createLive(site: Site): LiveSite {
  * A warm start: the persisted image, verified and copied to tmpfs; undefined for a cold start (or
  * when `--compression max` asks for more than the persisted image has).
  */
-function restore(site: Site): string | undefined {
+function restore(site: Site): ImageSnapshot | undefined {
   const dir = persistDirOf(site.options);
-  const restored = dir === undefined ? undefined : restoreImage(dir, site.runtimeDir, "gen-1");
-  if (restored === undefined || site.options.compression !== "max") return restored;
-  if (readImage(restored).stats.belowMaximum === 0) return restored;
-  rmSync(restored);
+  const indexPath =
+    dir === undefined ? undefined : restoreImage(dir, site.runtimeDir, imageName(1));
+  if (indexPath === undefined) return undefined;
+  const restored = readImage(indexPath);
+  if (site.options.compression !== "max" || restored.stats.belowMaximum === 0) return restored;
+  rmSync(indexPath);
   return undefined;
 }
 
@@ -159,7 +147,7 @@ function startWorkers(site: Site): void {
   site.pool = pool;
   site.state.workers = pool;
   const { indexPath } = live.current.image;
-  pool.publish(indexPath, Number(/gen-(\d+)\.json$/.exec(indexPath)?.[1]));
+  pool.publish(indexPath, generationOf(indexPath));
 }
 
 function announce(site: Site, warm: boolean): void {
