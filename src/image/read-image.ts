@@ -80,16 +80,21 @@ class ImageAssets implements ReadonlyMap<string, Asset> {
   readonly #headLength: Uint32Array;
   readonly #made = new Map<number, Asset>();
 
+  /** The index's tables only: its rows are copied into the columns and then let go. */
+  readonly #tables: Pick<
+    ImageIndex,
+    "contentTypes" | "cacheControls" | "extraHeaders" | "segments"
+  >;
+
   constructor(
-    private readonly index: Pick<
-      ImageIndex,
-      "contentTypes" | "cacheControls" | "extraHeaders" | "segments"
-    >,
+    index: ImageIndex,
     private readonly dir: string,
     private readonly maps: readonly Uint8Array[],
     private readonly cachedAssets: number,
   ) {
-    const rows = (index as ImageIndex).assets;
+    const { contentTypes, cacheControls, extraHeaders, segments } = index;
+    this.#tables = { contentTypes, cacheControls, extraHeaders, segments };
+    const rows = index.assets;
     const variantCount = rows.reduce((sum, row) => sum + row[6].length, 0);
     this.#paths = new Array(rows.length);
     this.#sources = new Array(rows.length);
@@ -173,8 +178,8 @@ class ImageAssets implements ReadonlyMap<string, Asset> {
 
   #makeAsset(i: number): Asset {
     const path = this.#paths[i] as string;
-    const contentType = this.index.contentTypes[this.#contentType[i] as number] as string;
-    const cacheControl = this.index.cacheControls[this.#cacheControl[i] as number] as string;
+    const contentType = this.#tables.contentTypes[this.#contentType[i] as number] as string;
+    const cacheControl = this.#tables.cacheControls[this.#cacheControl[i] as number] as string;
     const lastModified = this.#lastModified[i] as number;
     const lastModifiedText = new Date(lastModified).toUTCString();
     const start = this.#variantStart[i] as number;
@@ -189,7 +194,7 @@ class ImageAssets implements ReadonlyMap<string, Asset> {
       const encoding = ENCODING_CODES[this.#encoding[v] as number] as Encoding;
       const location = {
         dir: this.dir,
-        segment: this.index.segments[segment] as string,
+        segment: this.#tables.segments[segment] as string,
         offset: this.#offset[v] as number,
       };
       const facts = {
@@ -207,8 +212,8 @@ class ImageAssets implements ReadonlyMap<string, Asset> {
           response: viewOf(this.maps[segment] as Uint8Array, location, length),
           headLength,
           etag,
-          headers: okHeaders(facts, this.index.extraHeaders),
-          notModifiedHeaders: notModifiedHeaders(facts, this.index.extraHeaders),
+          headers: okHeaders(facts, this.#tables.extraHeaders),
+          notModifiedHeaders: notModifiedHeaders(facts, this.#tables.extraHeaders),
         }),
       );
     }
