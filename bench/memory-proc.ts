@@ -4,6 +4,7 @@
 // allocated blocks of the /dev/shm entries the tree created and still uses.
 import { lstatSync, readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { readProcessMemory } from "../src/supervise/process-memory.ts";
 import { processTree } from "./proc.ts";
 
 const SHM = "/dev/shm";
@@ -28,12 +29,7 @@ export function shmEntries(): Set<string> {
 
 /** `RssAnon` of one process in KiB; 0 when it is gone. */
 export function readAnonKib(pid: number): number {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, "utf8");
-    return Number(/^RssAnon:\s+(\d+) kB$/m.exec(status)?.[1] ?? 0);
-  } catch {
-    return 0;
-  }
+  return (readProcessMemory(pid)?.rssAnon ?? 0) / 1024;
 }
 
 function tryRead<T>(read: () => T, fallback: T): T {

@@ -64,12 +64,16 @@ export function hashChunks(chunks: readonly Uint8Array[]): string {
 /**
  * Writes `chunks` as one segment of `kind` in `dir` (a temporary file renamed into place, so no
  * reader maps half a segment) and returns its name; when a segment with the same contents is
- * there already, nothing is written.
+ * there already, nothing is written (`written` false).
  */
-export function writeSegment(dir: string, kind: "b" | "p", chunks: readonly Uint8Array[]): string {
+export function writeSegment(
+  dir: string,
+  kind: "b" | "p",
+  chunks: readonly Uint8Array[],
+): { readonly name: string; readonly written: boolean } {
   const name = `${kind}-${hashChunks(chunks).slice(0, 32)}.seg`;
   const path = join(dir, name);
-  if (existsSync(path)) return name;
+  if (existsSync(path)) return { name, written: false };
   const temporary = `${path}.tmp-${process.pid}`;
   const fd = openSync(temporary, "w");
   try {
@@ -81,7 +85,7 @@ export function writeSegment(dir: string, kind: "b" | "p", chunks: readonly Uint
     closeSync(fd);
   }
   renameSync(temporary, path);
-  return name;
+  return { name, written: true };
 }
 
 /** Bytes in a segment file (its apparent size); 0 when it is gone. */

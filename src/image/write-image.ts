@@ -148,43 +148,40 @@ function takeSparse(refs: Map<Variant, Ref>, dir: string): Variant[] {
 /** Writes the new responses into segments and records where each went; returns the bytes written. */
 function writePending(pending: readonly Variant[], dir: string, refs: Map<Variant, Ref>): number {
   let written = 0;
-  const packs = { identity: [] as Variant[], coded: [] as Variant[] };
-  const flush = (group: Variant[]) => {
-    if (group.length === 0) return;
+  const store = (kind: "b" | "p", group: readonly Variant[]) => {
     const segment = writeSegment(
       dir,
-      "p",
+      kind,
       group.map((v) => v.response),
     );
     let offset = 0;
     for (const variant of group) {
-      refs.set(variant, { segment, offset });
+      refs.set(variant, { segment: segment.name, offset });
       offset += variant.response.length;
     }
-    written += offset;
-    group.length = 0;
+    if (segment.written) written += offset;
   };
-  const packBytes = { identity: 0, coded: 0 };
-  // A response kept by two assets (never today, but cheap to honour) is written once.
-  const seen = new Set<Variant>();
+  const packs = {
+    identity: { variants: [] as Variant[], bytes: 0 },
+    coded: { variants: [] as Variant[], bytes: 0 },
+  };
   for (const variant of pending) {
-    if (seen.has(variant)) continue;
-    seen.add(variant);
     const length = variant.response.length;
     if (length >= LARGE_RESPONSE) {
-      refs.set(variant, { segment: writeSegment(dir, "b", [variant.response]), offset: 0 });
-      written += length;
+      store("b", [variant]);
       continue;
     }
-    const kind = variant.encoding === "identity" ? "identity" : "coded";
-    if (packBytes[kind] + length > PACK_LIMIT) {
-      flush(packs[kind]);
-      packBytes[kind] = 0;
+    const pack = packs[variant.encoding === "identity" ? "identity" : "coded"];
+    if (pack.bytes + length > PACK_LIMIT) {
+      store("p", pack.variants);
+      pack.variants = [];
+      pack.bytes = 0;
     }
-    packs[kind].push(variant);
-    packBytes[kind] += length;
+    pack.variants.push(variant);
+    pack.bytes += length;
   }
-  flush(packs.identity);
-  flush(packs.coded);
+  for (const pack of [packs.identity, packs.coded]) {
+    if (pack.variants.length > 0) store("p", pack.variants);
+  }
   return written;
 }
