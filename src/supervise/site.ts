@@ -31,7 +31,8 @@ interface Site {
 }
 
 /**
- * `memserve <dir>`: open the admin port and access log -> create the runtime dir on tmpfs -> load
+ * `memserve <dir>`: open the admin port and access log -> create the runtime dir on tmpfs -> claim
+ * the port -> load
  * (a persisted image, else a builder process) -> listen -> start the workers -> watch and handle
  * signals -> announce. Resolves with 0 once serving (the process goes on), or the exit code of a
  * failure before that.
@@ -39,6 +40,8 @@ interface Site {
 export async function runSite(options: CliOptions): Promise<number> {
   const site = openOutputs(options);
   if (site === undefined) return 1;
+  // Before loading, so a port that is taken is refused at once, not after a long build.
+  if (!claim(site)) return fail(site);
   const restored = restore(site);
   if (!(await site.live.start(restored))) return fail(site);
   if (!listen(site)) return fail(site);
@@ -117,10 +120,20 @@ function restore(site: Site): ImageSnapshot | undefined {
   return undefined;
 }
 
-function listen(site: Site): boolean {
+function claim(site: Site): boolean {
   const { options } = site;
   try {
     claimPort(options.host, options.port, options.reusePort);
+    return true;
+  } catch (error) {
+    console.error(`memserve: cannot listen on ${options.host}:${options.port}: ${describe(error)}`);
+    return false;
+  }
+}
+
+function listen(site: Site): boolean {
+  const { options } = site;
+  try {
     site.server = startServer(
       site.live.current,
       serverOptions(options, options.port, site.accessLog),
