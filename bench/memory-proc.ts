@@ -143,17 +143,22 @@ export interface SnapshotGauges {
   readonly belowMaximum: number;
   /** Every stored variant's bytes: `memserve_snapshot_bytes{encoding}` summed. */
   readonly servedBytes: number;
+  /** A builder process is reported: the pass, or persisting its image for a warm start, goes on. */
+  readonly building: boolean;
 }
 
 export function snapshotGauges(metrics: ReadonlyMap<string, number>): SnapshotGauges {
   let servedBytes = 0;
+  let building = false;
   for (const [key, value] of metrics) {
     if (key.startsWith("memserve_snapshot_bytes{")) servedBytes += value;
+    if (key.includes('role="builder"')) building = true;
   }
   return {
     files: metrics.get("memserve_snapshot_files") ?? 0,
     belowMaximum: metrics.get("memserve_snapshot_below_maximum_files") ?? Number.NaN,
     servedBytes,
+    building,
   };
 }
 

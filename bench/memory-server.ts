@@ -30,7 +30,10 @@ export interface Served {
   /** Spawn to the first 200 for the site's probe path. */
   readonly firstOkMs: number;
   readonly proc: WatchedProcess;
-  /** Polls the admin port until every file is at maximum; ms from spawn and the gauges then. */
+  /**
+   * Polls the admin port until every file is at maximum and the builder has exited; ms from spawn
+   * and the gauges then.
+   */
   waitForMaximum(deadline: number): Promise<{ ms: number; gauges: SnapshotGauges }>;
   stop(): Promise<void>;
 }
@@ -110,7 +113,9 @@ export async function serve(
     for (;;) {
       const gauges = await readGauges(adminPort);
       // files > 0: the admin port answers before the site is loaded, with every gauge at 0.
-      if (gauges !== undefined && gauges.files > 0 && gauges.belowMaximum === 0) {
+      // And the builder gone: it persists the image for a warm start after the last swap.
+      const done = gauges !== undefined && gauges.files > 0 && gauges.belowMaximum === 0;
+      if (done && !gauges.building) {
         return { ms: performance.now() - spawnedAt, gauges };
       }
       if (!alive(proc.pid)) throw new Error(`memserve exited: ${proc.stderr().slice(-500)}`);

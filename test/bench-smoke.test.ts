@@ -290,9 +290,16 @@ describe("bench:memory", () => {
         'memserve_snapshot_bytes{encoding="identity"} 146771',
         "memserve_snapshot_files 13",
         "memserve_snapshot_below_maximum_files 0",
+        'memserve_process_pss_bytes{role="builder",pid="7"} 1024',
       ].join("\n"),
     );
-    expect(snapshotGauges(metrics)).toEqual({ files: 13, belowMaximum: 0, servedBytes: 156317 });
+    expect(snapshotGauges(metrics)).toEqual({
+      files: 13,
+      belowMaximum: 0,
+      servedBytes: 156317,
+      building: true,
+    });
+    expect(snapshotGauges(parseMetrics("memserve_snapshot_files 1")).building).toBe(false);
     expect(memoryTargetKib(100 * 1048576, 1000)).toBeCloseTo(115 * 1024 + 8 * 1024 + 2000);
     expect(readAnonKib(process.pid)).toBeGreaterThan(1024);
   });

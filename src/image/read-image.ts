@@ -56,6 +56,20 @@ export function readImage(indexPath: string, options: ReadImageOptions = {}): Im
   });
 }
 
+let collecting: ReturnType<typeof setTimeout> | undefined;
+
+/**
+ * Call when a snapshot read by `readImage` was replaced. Its mappings are unmapped by the garbage
+ * collector once no view of them is left, and the segments a newer image dropped hold their tmpfs
+ * pages until then: ask for a collection a second after the last swap rather than whenever the
+ * heap next grows (with no allocation, never), so freed bodies go in seconds.
+ */
+export function unmapReplacedSoon(): void {
+  clearTimeout(collecting);
+  collecting = setTimeout(() => Bun.gc(false), 1000);
+  collecting.unref();
+}
+
 const ENCODING_CODES: readonly Encoding[] = ["identity", "br", "zstd", "gzip"];
 
 /**

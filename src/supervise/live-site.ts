@@ -1,5 +1,5 @@
 import { createProgressBar } from "../cli/progress.ts";
-import { type ImageSnapshot, readImage } from "../image/read-image.ts";
+import { type ImageSnapshot, readImage, unmapReplacedSoon } from "../image/read-image.ts";
 import type { RunningServer } from "../server/start-server.ts";
 import { type Builder, startBuilder } from "./builder.ts";
 import type { BuilderJob, BuilderMessage } from "./builder-job.ts";
@@ -82,7 +82,7 @@ export class LiveSite {
   start(restored: ImageSnapshot | undefined): Promise<boolean> {
     if (restored !== undefined) {
       this.#nextGeneration = generationOf(restored.image.indexPath) + 1;
-      this.#swap(restored, "build");
+      this.#swap(restored);
       this.#run("reload");
       return Promise.resolve(true);
     }
@@ -201,7 +201,7 @@ export class LiveSite {
       builder.kill();
       return;
     }
-    this.#swap(snapshot, message.phase);
+    this.#swap(snapshot);
     if (message.phase === "maximum") builder.sawMaximum = true;
     if (builder.job.kind === "startup" && message.phase === "build") {
       this.options.onBuild?.("startup", (performance.now() - this.#builderStarted) / 1000);
@@ -220,16 +220,14 @@ export class LiveSite {
     }
   }
 
-  #swap(snapshot: ImageSnapshot, phase: "build" | "batch" | "maximum"): void {
+  #swap(snapshot: ImageSnapshot): void {
     this.#current = snapshot;
     this.generation++;
     this.swappedAt = performance.now();
     this.server()?.replaceSnapshot(snapshot);
     this.options.publish?.(snapshot.image.indexPath, generationOf(snapshot.image.indexPath));
     this.collect();
-    // The replaced snapshot's mappings are unmapped by the collector; ask for it now rather than
-    // whenever the heap next grows, so a deleted segment's pages are freed in seconds.
-    if (phase !== "batch") setTimeout(() => Bun.gc(false), 1000).unref();
+    unmapReplacedSoon();
   }
 
   /** Deletes images and segments nothing serves any more. */

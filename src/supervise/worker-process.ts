@@ -1,5 +1,5 @@
 import type { CliOptions } from "../cli/args.ts";
-import { readImage } from "../image/read-image.ts";
+import { readImage, unmapReplacedSoon } from "../image/read-image.ts";
 import { openAccessLog } from "../server/access-log.ts";
 import { type RunningServer, startServer } from "../server/start-server.ts";
 import { drainOnShutdown } from "./signals.ts";
@@ -78,6 +78,7 @@ export function runWorker(setup: WorkerSetup): void {
       server = startServer(snapshot, serverOptions(options, setup.port, accessLog));
     } else {
       server.replaceSnapshot(snapshot);
+      unmapReplacedSoon();
     }
     send({ type: "serving", generation: message.generation });
   });
