@@ -9,7 +9,7 @@ import { createRng, hashString, type Rng } from "./prng.ts";
 export type CorpusProfile = "full" | "smoke";
 
 /** Bump when the generator's output changes, so stale corpora are rebuilt. */
-const GENERATOR_VERSION = 1;
+const GENERATOR_VERSION = 2;
 const SEED = "memserve-bench";
 
 /** The files the scenarios request; both profiles contain them at these sizes. */
@@ -19,6 +19,10 @@ export const FIXED_FILES = {
   png: { path: "img/photo.png", bytes: 300 * 1024 },
   bigJpg: { path: "img/big.jpg", bytes: 7 * 1024 * 1024 },
 } as const;
+
+/** Incompressible bodies either side of the sendfile threshold (the `media-<k>k` scenarios). */
+export const MEDIA_SIZES_K = [16, 32, 64, 128] as const;
+export const mediaPath = (k: number): string => `img/media-${k}k.jpg`;
 
 export interface FileSpec {
   readonly path: string;
@@ -96,6 +100,7 @@ function fixedSpecs(shape: ProfileShape): FileSpec[] {
     { path: tinySvg.path, make: (r) => generateSvg(r, tinySvg.bytes) },
     { path: png.path, make: media("png", png.bytes) },
     { path: bigJpg.path, make: media("jpg", bigJpg.bytes) },
+    ...MEDIA_SIZES_K.map((k) => ({ path: mediaPath(k), make: media("jpg", k * 1024) })),
     { path: "js/app.js", make: (r) => generateJs(r, shape.appJs) },
     { path: "js/vendor.5f2c9a1e.js", make: (r) => generateJs(r, shape.vendorJs) },
   ];

@@ -1,7 +1,7 @@
 // Command-line flags of `npm run bench` (bun bench/run.ts).
 import { parseArgs } from "node:util";
 import { SCENARIOS, type Scenario, selectScenarios } from "./scenarios.ts";
-import { SERVER_NAMES, type ServerName } from "./servers.ts";
+import { DEFAULT_SERVERS, SERVER_NAMES, type ServerName } from "./servers.ts";
 
 export const USAGE = `usage: bun bench/run.ts [options]
 
@@ -11,7 +11,9 @@ Benchmarks memserve, nginx and the Bun floor one at a time on CPU 0, with wrk on
   --rounds <n>           runs per server and scenario; the report shows medians (default 3)
   --warmup <s>           unmeasured wrk run before each measured one (default 2)
   --scenarios <a,b>      subset of: ${SCENARIOS.map((s) => s.name).join(", ")}
+                         (default: all but media-*)
   --servers <a,b>        subset of: ${SERVER_NAMES.join(", ")}
+                         (default: ${DEFAULT_SERVERS.join(", ")})
   --startup-timeout <s>  how long a server may take to start serving (default 600)
   --smoke                tiny corpus, 1 s, 1 round, no warm-up; report goes to a temp dir
   -h, --help`;
@@ -46,7 +48,7 @@ export function positive(
 }
 
 function serverList(text: string | undefined): ServerName[] {
-  if (text === undefined) return [...SERVER_NAMES];
+  if (text === undefined) return [...DEFAULT_SERVERS];
   return text.split(",").map((name) => {
     const found = SERVER_NAMES.find((known) => known === name.trim());
     if (found === undefined)

@@ -158,6 +158,31 @@ export function formatRatioTable(summaries: readonly CaseSummary[]): string {
   return table(header, rows, 1);
 }
 
+/**
+ * Every body by sendfile over every body written, per scenario, when both ran: below the size
+ * where CPU/req drops under 1 the single write is cheaper (the default `--sendfile-min`).
+ */
+export function formatSendfileTable(summaries: readonly CaseSummary[]): string | undefined {
+  const find = (server: string, scenario: string) =>
+    summaries.find((s) => s.server === server && s.scenario === scenario);
+  const scenarios = [...new Set(summaries.map((s) => s.scenario))].filter(
+    (scenario) => find("memserve-sendfile", scenario) && find("memserve-write", scenario),
+  );
+  if (scenarios.length === 0) return undefined;
+  const rows = scenarios.map((scenario) => {
+    const [sendfile, write] = [
+      find("memserve-sendfile", scenario),
+      find("memserve-write", scenario),
+    ];
+    return [
+      scenario,
+      ratio(sendfile, write, "requestsPerSec"),
+      ratio(sendfile, write, "cpuUsPerRequest"),
+    ];
+  });
+  return table(["scenario", "req/s sendfile/write", "CPU/req sendfile/write"], rows, 1);
+}
+
 /** `<dir>/2026-01-31<suffix>.md`, or `…<suffix>-2.md` (-3, …) when that one exists: never overwrite. */
 export function reportPath(dir: string, suffix = ""): string {
   const day = new Date().toISOString().slice(0, 10);

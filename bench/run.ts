@@ -15,6 +15,7 @@ import {
   type CaseSummary,
   formatRatioTable,
   formatResultsTable,
+  formatSendfileTable,
   reportPath,
   summarize,
 } from "./report.ts";
@@ -187,7 +188,10 @@ async function main(argv: readonly string[]): Promise<number> {
     for (const name of o.servers) await runServer(name, ctx, o, state);
   }
   const list = summaries(state, o);
-  const tables = `${formatResultsTable(list)}\n\n${formatRatioTable(list)}`;
+  const sendfile = formatSendfileTable(list);
+  const tables = [formatResultsTable(list), formatRatioTable(list), sendfile]
+    .filter((t) => t !== undefined)
+    .join("\n\n");
   console.log(tables);
   const outDir = o.smoke ? workDir : join(BENCH_DIR, "results");
   mkdirSync(outDir, { recursive: true });

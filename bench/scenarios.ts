@@ -1,7 +1,7 @@
 // The request mixes the benchmark runs, each with the answer a correct server must give, checked
 // before load so a fast wrong answer (a 404, or brotli to a client that did not ask) is never
 // reported as a win.
-import { FIXED_FILES } from "./corpus.ts";
+import { FIXED_FILES, MEDIA_SIZES_K, mediaPath } from "./corpus.ts";
 
 /** What browsers send today; wrk sends no Accept-Encoding unless given one. */
 export const BROWSER_ACCEPT_ENCODING = "gzip, deflate, br, zstd";
@@ -77,6 +77,17 @@ export const SCENARIOS: readonly Scenario[] = [
     expectStatus: 200,
     expectCodings: [""],
   },
+  // Either side of the sendfile threshold: compare memserve-write with memserve-sendfile.
+  ...MEDIA_SIZES_K.map(
+    (k): Scenario => ({
+      name: `media-${k}k`,
+      path: `/${mediaPath(k)}`,
+      connections: 64,
+      headers: ae,
+      expectStatus: 200,
+      expectCodings: [""],
+    }),
+  ),
   {
     name: "tiny-svg-1000",
     path: `/${tinySvg.path}`,
@@ -87,9 +98,9 @@ export const SCENARIOS: readonly Scenario[] = [
   },
 ];
 
-/** Picks scenarios by name, in the order given; throws on an unknown name. */
+/** Picks scenarios by name, in the order given (default: all but media-*); throws on an unknown name. */
 export function selectScenarios(names: readonly string[] | undefined): Scenario[] {
-  if (names === undefined) return [...SCENARIOS];
+  if (names === undefined) return SCENARIOS.filter((s) => !s.name.startsWith("media-"));
   return names.map((name) => {
     const found = SCENARIOS.find((s) => s.name === name);
     if (found === undefined) {

@@ -5,9 +5,33 @@ import { join } from "node:path";
 import { findBrotliStaticModule, nginxArgs, writeNginxPrefix } from "./nginx.ts";
 import { processTree } from "./proc.ts";
 
-export type ServerName = "memserve" | "memserve-log" | "nginx" | "floor";
-/** `memserve-log`: memserve with the access log on (to a file) and the admin port open, for their cost. */
-export const SERVER_NAMES: readonly ServerName[] = ["memserve", "memserve-log", "nginx", "floor"];
+export type ServerName =
+  | "memserve"
+  | "memserve-log"
+  | "memserve-write"
+  | "memserve-sendfile"
+  | "nginx"
+  | "floor";
+/**
+ * `memserve-log`: memserve with the access log on (to a file) and the admin port open, for their
+ * cost. `memserve-write`: every body written (`--sendfile off`); `memserve-sendfile`: every body
+ * by sendfile (`--sendfile-min 1`): side by side they give the threshold.
+ */
+export const SERVER_NAMES: readonly ServerName[] = [
+  "memserve",
+  "memserve-log",
+  "memserve-write",
+  "memserve-sendfile",
+  "nginx",
+  "floor",
+];
+/** Run when `--servers` is not given: the sendfile comparison is asked for by name. */
+export const DEFAULT_SERVERS: readonly ServerName[] = [
+  "memserve",
+  "memserve-log",
+  "nginx",
+  "floor",
+];
 
 export interface RunningServer {
   readonly name: ServerName;
@@ -50,6 +74,12 @@ function commandFor(name: ServerName, ctx: LaunchContext, port: number): string[
     case "memserve":
       // One process, pinned to the server core like nginx's single worker.
       return [process.execPath, "src/cli/run.ts", ...listen, "--workers", "1"];
+    case "memserve-write":
+      return [process.execPath, "src/cli/run.ts", ...listen, "--workers", "1", "--sendfile", "off"];
+    case "memserve-sendfile": {
+      const all = ["--sendfile", "on", "--sendfile-min", "1"];
+      return [process.execPath, "src/cli/run.ts", ...listen, "--workers", "1", ...all];
+    }
     case "memserve-log": {
       const log = join(ctx.workDir, `access-${port}.log`);
       return [

@@ -1,5 +1,6 @@
 import { availableParallelism } from "node:os";
 import { type ParseArgsOptionsConfig, parseArgs } from "node:util";
+import { SENDFILE_MIN } from "../server/start-server.ts";
 import { checkExtraHeader } from "../snapshot/headers.ts";
 import { defaultCacheDir } from "../snapshot/store.ts";
 
@@ -17,6 +18,10 @@ export interface CliOptions {
   readonly maxRanges: number;
   readonly shutdownTimeoutMs: number;
   readonly engine: "http1" | "fetch";
+  /** Large bodies by sendfile(2): auto (where it can be had), on (or exit), off. */
+  readonly sendfile: "auto" | "on" | "off";
+  /** The shortest body sent by sendfile, in bytes. */
+  readonly sendfileMin: number;
   readonly compression: "fast" | "max" | "both";
   /** Where maximum-quality encodings persist between runs; undefined with --no-cache-dir. */
   readonly cacheDir: string | undefined;
@@ -59,6 +64,10 @@ Options:
       --max-ranges <n>       Most byte ranges answered in one request (default 16)
       --shutdown-timeout <s> Seconds to let responses finish on SIGTERM (default 10)
       --engine <name>        http1 (default): memserve's HTTP/1.1 engine; fetch: Bun.serve
+      --sendfile <mode>      auto (default): send bodies of --sendfile-min bytes and more
+                             with sendfile(2) where it can be had (Linux, http1 engine);
+                             on: the same, and refuse to start without it; off: write all
+      --sendfile-min <bytes> Shortest body sent with sendfile (default ${SENDFILE_MIN})
       --compression <mode>   both (default): serve after fast compression, then upgrade to
                              maximum quality in the background; fast: fast only; max: wait
                              for maximum quality (brotli 11, zstd 19, gzip 9) before serving
@@ -145,6 +154,8 @@ const OPTIONS = {
   "max-ranges": { type: "string", default: "16" },
   "shutdown-timeout": { type: "string", default: "10" },
   engine: { type: "string", default: "http1" },
+  sendfile: { type: "string", default: "auto" },
+  "sendfile-min": { type: "string", default: String(SENDFILE_MIN) },
   compression: { type: "string", default: "both" },
   "cache-dir": { type: "string" },
   "no-cache-dir": { type: "boolean", default: false },
@@ -215,6 +226,13 @@ function toOptions(root: string, values: ReturnType<typeof parseRaw>["values"]):
   if (engine !== "http1" && engine !== "fetch") {
     throw new Error(`--engine: expected http1 or fetch, got "${engine}"`);
   }
+  const sendfile = values.sendfile;
+  if (sendfile !== "auto" && sendfile !== "on" && sendfile !== "off") {
+    throw new Error(`--sendfile: expected auto, on or off, got "${sendfile}"`);
+  }
+  if (sendfile === "on" && engine === "fetch") {
+    throw new Error("--sendfile on: the fetch engine writes every body (use --engine http1)");
+  }
   const compression = values.compression;
   if (compression !== "fast" && compression !== "max" && compression !== "both") {
     throw new Error(`--compression: expected fast, max or both, got "${compression}"`);
@@ -249,6 +267,8 @@ function toOptions(root: string, values: ReturnType<typeof parseRaw>["values"]):
     shutdownTimeoutMs:
       parseInteger("--shutdown-timeout", values["shutdown-timeout"], 0, 86400) * 1000,
     engine,
+    sendfile,
+    sendfileMin: parseInteger("--sendfile-min", values["sendfile-min"], 1, 2147483647),
     compression,
     cacheDir: values["no-cache-dir"] ? undefined : (values["cache-dir"] ?? defaultCacheDir()),
     watch: values.watch,

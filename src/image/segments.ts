@@ -51,7 +51,36 @@ export function viewOf(map: Uint8Array, location: Location, length: number): Uin
  */
 export function mapSegment(dir: string, segment: string): Uint8Array {
   if (!isSegmentName(segment)) throw new Error(`not a segment name: ${segment}`);
-  return Bun.mmap(join(dir, segment), { shared: false });
+  const path = join(dir, segment);
+  const map = Bun.mmap(path, { shared: false });
+  files.set(map.buffer, { path, fd: -1 });
+  return map;
+}
+
+/** The file of each mapping, opened on first use by `fileOf`. */
+const files = new WeakMap<ArrayBufferLike, { readonly path: string; fd: number }>();
+
+/** A mapping that is collected closes its file: no send can still be reading from it. */
+const closer = new FinalizationRegistry<number>((fd) => closeSync(fd));
+
+/**
+ * The segment file a view of a mapping comes from, opened read-only (for sendfile); the view's
+ * `byteOffset` is its offset in that file. Undefined for bytes that are not a mapped segment, or
+ * when the file cannot be opened. The descriptor lives as long as the mapping, so a response still
+ * sending from a replaced image keeps its file, deleted or not, until its last view is gone.
+ */
+export function fileOf(view: Uint8Array): number | undefined {
+  const file = files.get(view.buffer);
+  if (file === undefined) return undefined;
+  if (file.fd < 0) {
+    try {
+      file.fd = openSync(file.path, "r");
+    } catch {
+      return undefined; // deleted before its first send: the caller writes from the mapping
+    }
+    closer.register(view.buffer, file.fd);
+  }
+  return file.fd;
 }
 
 /** Hex SHA-256 of `chunks` in order (first 128 bits: a segment's name). */

@@ -1,11 +1,13 @@
 import type { Socket } from "bun";
+import { fileOf } from "../image/segments.ts";
+import { FAILED, sendFile } from "./sendfile.ts";
 
 /** Per-connection state of the HTTP/1.1 engine. */
 export interface Connection {
   /** Bytes received and not yet parsed: a partial head, or pipelined requests waiting their turn. */
   input: Buffer | null;
   /** Output the kernel has not taken yet, in order; views into shared buffers, never copies. */
-  readonly queue: Uint8Array[];
+  readonly queue: Chunk[];
   /** When the head being received started (0: none), for the header-read timeout. */
   headStartedAt: number;
   /** When a byte was last received or taken by the kernel (Date.now()), for the idle timeout. */
@@ -16,12 +18,37 @@ export interface Connection {
   lingering: boolean;
   /** The client shut its sending side: answer what it sent, then close. */
   peerEnded: boolean;
+  /** The socket's descriptor, for sendfile (-1: unknown). */
+  readonly fd: number;
+  /**
+   * Bodies (`sendBody`) at least this long that are views of a mapped image segment go out by
+   * sendfile(2) from its file (Infinity: never); Infinity for the rest of the connection once
+   * sendfile fails.
+   */
+  sendfileMin: number;
+}
+
+/** Queued output: bytes to write, or a body to send from the segment file `file`. */
+type Chunk = Uint8Array | FileChunk;
+
+interface FileChunk {
+  /** What is left to send: a view of the mapping, which is the file at `bytes.byteOffset`. */
+  readonly bytes: Uint8Array;
+  readonly file: number;
 }
 
 export type Sock = Socket<Connection>;
 
-export function newConnection(): Connection {
+/**
+ * `sendfileMin`: see Connection. The descriptor is Bun's undocumented `socket.fd`; without it
+ * everything is written.
+ */
+export function newConnection(socket: Sock, sendfileMin: number): Connection {
+  const fd = (socket as unknown as { fd?: unknown }).fd;
+  const known = typeof fd === "number" && fd >= 0;
   return {
+    fd: known ? fd : -1,
+    sendfileMin: known ? sendfileMin : Number.POSITIVE_INFINITY,
     input: null,
     queue: [],
     headStartedAt: 0,
@@ -40,22 +67,37 @@ export const LINGER_MS = 5000;
 
 /**
  * Writes what the kernel takes now and queues a view of the rest for `flushQueue`: `write` on a
- * Bun.listen socket buffers nothing, and a body is never copied.
+ * Bun.listen socket buffers nothing, and a body is never copied. Queued or not, bytes leave in the
+ * order they were sent: nothing is written while the queue holds anything.
  */
 export function send(socket: Sock, data: Uint8Array, offset: number, length: number): void {
+  enqueue(socket, data, offset, length, -1);
+}
+
+/**
+ * `send` for a response body: one long enough that is a view of a mapped segment goes by sendfile
+ * from the segment's file. Never a head: a head's Date is refreshed in this process's copy of the
+ * page, which the file does not see.
+ */
+export function sendBody(socket: Sock, data: Uint8Array, offset: number, length: number): void {
+  const file = length >= socket.data.sendfileMin ? (fileOf(data) ?? -1) : -1;
+  enqueue(socket, data, offset, length, file);
+}
+
+function enqueue(socket: Sock, data: Uint8Array, offset: number, length: number, file: number) {
   const conn = socket.data;
   if (length === 0) return;
-  if (conn.queue.length > 0) {
-    conn.queue.push(data.subarray(offset, offset + length));
-    return;
+  let taken = 0;
+  if (conn.queue.length === 0) {
+    taken = put(socket, data, offset, length, file);
+    if (taken === length) return;
+    if (taken < 0) {
+      conn.closing = true;
+      return;
+    }
   }
-  const written = socket.write(data, offset, length);
-  if (written === length) return;
-  if (written < 0) {
-    conn.closing = true;
-    return;
-  }
-  conn.queue.push(data.subarray(offset + written, offset + length));
+  const rest = data.subarray(offset + taken, offset + length);
+  conn.queue.push(file < 0 ? rest : { bytes: rest, file });
 }
 
 /** On `drain`: writes queued output while the kernel takes it; true once the queue is empty. */
@@ -64,16 +106,45 @@ export function flushQueue(socket: Sock): boolean {
   conn.lastActive = Date.now(); // progress: a slow reader is not idle
   const queue = conn.queue;
   while (queue.length > 0) {
-    const chunk = queue[0] as Uint8Array;
-    const written = socket.write(chunk);
-    if (written < 0) return false;
-    if (written < chunk.length) {
-      queue[0] = chunk.subarray(written);
+    const chunk = queue[0] as Chunk;
+    const [bytes, file] = chunk instanceof Uint8Array ? [chunk, -1] : [chunk.bytes, chunk.file];
+    const taken = put(socket, bytes, 0, bytes.length, file);
+    if (taken < 0) return false;
+    if (taken < bytes.length) {
+      const rest = bytes.subarray(taken);
+      queue[0] = file < 0 ? rest : { bytes: rest, file };
       return false;
     }
     queue.shift();
   }
   return true;
+}
+
+/**
+ * Hands `length` bytes of `data` from `offset` to the kernel, by sendfile from `file` (≥ 0; the
+ * view's byteOffset is its place in the file) or by write: the count it took, or -1 when the
+ * socket is closed. When sendfile finds the socket's buffer full, the rest is offered to `write`,
+ * which takes what room has opened meanwhile or, taking nothing, has Bun poll for writability and
+ * call `drain`: a sendfile alone would leave Bun unaware that output waits.
+ */
+function put(socket: Sock, data: Uint8Array, offset: number, length: number, file: number) {
+  const conn = socket.data;
+  let sent = 0;
+  if (file >= 0 && conn.sendfileMin !== Number.POSITIVE_INFINITY) {
+    const start = data.byteOffset + offset;
+    let n = 0;
+    while (sent < length) {
+      n = sendFile(conn.fd, file, start + sent, length - sent);
+      if (n <= 0) break;
+      sent += n;
+    }
+    if (sent === length) return sent;
+    // Any failure but a full buffer (a closed socket, which write then reports, or a kernel that
+    // refuses): this connection writes from now on.
+    if (n === FAILED) conn.sendfileMin = Number.POSITIVE_INFINITY;
+  }
+  const written = socket.write(data, offset + sent, length - sent);
+  return written < 0 ? -1 : sent + written;
 }
 
 /** Close once everything queued is written (RFC 9112 §9.6: close after the final response). */

@@ -11,6 +11,7 @@ import {
   newConnection,
   type Sock,
   send,
+  sendBody,
 } from "./connection.ts";
 import type { ResponseCounters } from "./counters.ts";
 import { type Decision, DecisionCache } from "./decision-cache.ts";
@@ -34,6 +35,11 @@ export interface EngineOptions {
   readonly counters: ResponseCounters;
   /** One line per response when set (`--access-log`). */
   readonly accessLog?: AccessLog | undefined;
+  /**
+   * Bodies at least this long that are views of a mapped image go out by sendfile(2) (Infinity:
+   * every body is written; see connection.ts).
+   */
+  readonly sendfileMin: number;
   readonly onError?: (error: Error) => void;
 }
 
@@ -153,7 +159,7 @@ export class Http1Engine {
   }
 
   private onOpen(socket: Sock): void {
-    socket.data = newConnection();
+    socket.data = newConnection(socket, this.options.sendfileMin);
     const { maxConnections } = this.options;
     if (maxConnections > 0 && this.sockets.size >= maxConnections) {
       // Answered rather than reset, so the client knows to come back (RFC 9110 §15.6.4).
@@ -273,7 +279,7 @@ export class Http1Engine {
         const ok = wireOf(outcome.variant).ok;
         refreshDate(ok);
         const length = head.method === "HEAD" ? ok.headLength : ok.bytes.length;
-        send(socket, ok.bytes, 0, length);
+        sendPrepared(socket, ok.bytes, ok.headLength, length);
         this.answered(socket, head, 200, outcome.variant.encoding, length);
         if (close) finish(socket);
         return;
@@ -305,7 +311,7 @@ export class Http1Engine {
     let bytes = head.length;
     if (request?.method !== "HEAD") {
       for (const chunk of body) {
-        send(socket, chunk, 0, chunk.length);
+        sendBody(socket, chunk, 0, chunk.length);
         bytes += chunk.length;
       }
     }
@@ -347,4 +353,18 @@ export class Http1Engine {
     if (socket.data.closing) linger(socket);
     else this.processInput(socket, socket.data);
   }
+}
+
+/**
+ * A prepared head and body: one write, unless the body is long enough for sendfile. The head is
+ * then written on its own: its Date is refreshed in this process's copy of the page, which the
+ * segment's file (what sendfile reads) does not see.
+ */
+function sendPrepared(socket: Sock, bytes: Uint8Array, headLength: number, length: number): void {
+  if (length - headLength < socket.data.sendfileMin) {
+    send(socket, bytes, 0, length);
+    return;
+  }
+  send(socket, bytes, 0, headLength);
+  sendBody(socket, bytes, headLength, length - headLength);
 }

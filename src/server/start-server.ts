@@ -6,6 +6,7 @@ import type { AccessLog } from "./access-log.ts";
 import { ResponseCounters } from "./counters.ts";
 import { Http1Engine } from "./engine.ts";
 import { DEFAULT_HEAD_LIMITS, type HeadLimits } from "./http1-parse.ts";
+import { sendfileAvailable } from "./sendfile.ts";
 
 export interface ServerOptions {
   readonly port: number;
@@ -22,6 +23,13 @@ export interface ServerOptions {
   readonly reusePort?: boolean;
   /** Open connections at most (http1 engine; 0 or absent: no limit); one more gets 503. */
   readonly maxConnections?: number;
+  /**
+   * Large bodies by sendfile(2) from the mapped image (http1 engine): `auto` (default) where it
+   * can be had, `on` the same but an error where it cannot, `off` never.
+   */
+  readonly sendfile?: "auto" | "on" | "off";
+  /** The shortest body sent by sendfile (default SENDFILE_MIN). */
+  readonly sendfileMin?: number;
   /** One line per response (`--access-log`); the fetch engine does not log. */
   readonly accessLog?: AccessLog | undefined;
   /** Called when answering throws (a bug): the client gets a 500, the server goes on. */
@@ -32,6 +40,8 @@ export interface RunningServer {
   /** `http://127.0.0.1:8080`; IPv6 hosts in brackets. */
   readonly url: string;
   readonly port: number;
+  /** How large bodies leave: by sendfile from bodies of this many bytes on, or all written. */
+  readonly bodies: { readonly by: "sendfile"; readonly min: number } | { readonly by: "write" };
   /** Every response, counted by status and encoding, and bytes sent (for metrics). */
   readonly counters: ResponseCounters;
   /** Open client connections now (the fetch engine: requests in flight). */
@@ -42,7 +52,16 @@ export interface RunningServer {
   stop(timeoutMs: number): Promise<void>;
 }
 
-/** Starts serving `snapshot` on `host:port` (port 0 picks a free one). Throws if it cannot listen. */
+/**
+ * Bodies from this size on go out by sendfile: below it one write of head and body costs less
+ * than a write and a sendfile (measured with `npm run bench`, see bench/README.md).
+ */
+export const SENDFILE_MIN = 64 * 1024;
+
+/**
+ * Starts serving `snapshot` on `host:port` (port 0 picks a free one). Throws if it cannot listen,
+ * or when `sendfile: "on"` and sendfile cannot be had.
+ */
 export function startServer(snapshot: Snapshot, options: ServerOptions): RunningServer {
   const counters = new ResponseCounters();
   const server =
@@ -60,6 +79,12 @@ function startEngine(
   options: ServerOptions,
   counters: ResponseCounters,
 ): Started {
+  const mode = options.sendfile ?? "auto";
+  const min = options.sendfileMin ?? SENDFILE_MIN;
+  if (mode === "on" && !sendfileAvailable()) {
+    throw new Error("--sendfile on: sendfile(2) is not available here (Linux and bun:ffi only)");
+  }
+  const bySendfile = mode !== "off" && sendfileAvailable();
   const engine = new Http1Engine(snapshot, {
     port: options.port,
     host: options.host,
@@ -71,10 +96,12 @@ function startEngine(
     maxConnections: options.maxConnections ?? 0,
     counters,
     accessLog: options.accessLog,
+    sendfileMin: bySendfile ? min : Number.POSITIVE_INFINITY,
     ...(options.onError ? { onError: options.onError } : {}),
   });
   return {
     port: engine.port,
+    bodies: bySendfile ? { by: "sendfile", min } : { by: "write" },
     connections: () => engine.connections,
     replaceSnapshot: (next) => engine.replaceSnapshot(next),
     stop: (timeoutMs) => engine.stop(timeoutMs),
@@ -114,6 +141,7 @@ function startFetchServer(
   });
   return {
     port: server.port ?? options.port,
+    bodies: { by: "write" },
     connections: () => server.pendingRequests,
     replaceSnapshot(next) {
       current = next;

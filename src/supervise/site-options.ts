@@ -51,6 +51,8 @@ export function serverOptions(
     port,
     host: options.host,
     engine: options.engine,
+    sendfile: options.sendfile,
+    sendfileMin: options.sendfileMin,
     reusePort: options.reusePort || options.workers > 1,
     maxConnections: options.maxConnections,
     accessLog,

@@ -4,6 +4,7 @@ import { formatSummary } from "../cli/summary.ts";
 import { restoreImage } from "../image/persist.ts";
 import { type ImageSnapshot, readImage } from "../image/read-image.ts";
 import { type AccessLog, openAccessLog } from "../server/access-log.ts";
+import { sendfileAvailable } from "../server/sendfile.ts";
 import { type RunningServer, startServer } from "../server/start-server.ts";
 import { type AdminServer, type AdminState, startAdmin } from "./admin.ts";
 import { LiveSite } from "./live-site.ts";
@@ -38,6 +39,10 @@ interface Site {
  * failure before that.
  */
 export async function runSite(options: CliOptions): Promise<number> {
+  if (options.sendfile === "on" && !sendfileAvailable()) {
+    console.error("memserve: --sendfile on: sendfile(2) is not available here (Linux, bun:ffi)");
+    return 1;
+  }
   const site = openOutputs(options);
   if (site === undefined) return 1;
   // Before loading, so a port that is taken is refused at once, not after a long build.
@@ -172,6 +177,7 @@ function announce(site: Site, warm: boolean): void {
     );
   if (pool !== undefined)
     console.log(`memserve: ${pool.count} processes share one copy of the site`);
+  console.log(`memserve: ${describeBodies(site)}`);
   if (admin !== undefined)
     console.log(`memserve: admin (healthz, readyz, metrics) at ${admin.url}`);
   if (options.reusePort) warnUnlessMigrating();
@@ -282,6 +288,21 @@ function watchRoot(root: string, live: LiveSite): { close(): void } {
         `memserve: warning: stopped watching ${root} (${error.message}); SIGHUP still reloads`,
       ),
   });
+}
+
+/** The path large bodies take, said once at startup. */
+function describeBodies(site: Site): string {
+  const bodies = site.server?.bodies;
+  if (bodies?.by === "sendfile") {
+    return `bodies of ${bodies.min} bytes and more are sent with sendfile(2) from the image`;
+  }
+  const why =
+    site.options.engine === "fetch"
+      ? "--engine fetch"
+      : site.options.sendfile === "off"
+        ? "--sendfile off"
+        : "sendfile(2) is not available here";
+  return `every body is written from memory (${why})`;
 }
 
 function describe(error: unknown): string {

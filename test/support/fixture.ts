@@ -3,7 +3,13 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { DEFAULT_HANDLER_OPTIONS, type HandlerOptions } from "../../src/http/handler.ts";
-import { type RunningServer, startServer } from "../../src/server/start-server.ts";
+import { readImage } from "../../src/image/read-image.ts";
+import { writeImage } from "../../src/image/write-image.ts";
+import {
+  type RunningServer,
+  type ServerOptions,
+  startServer,
+} from "../../src/server/start-server.ts";
 import { type BuildOptions, buildSnapshot } from "../../src/snapshot/build.ts";
 import type { Snapshot } from "../../src/snapshot/types.ts";
 
@@ -64,11 +70,36 @@ export interface TestServer {
   readonly port: number;
 }
 
-/** Both transports run the same suites: memserve's HTTP/1.1 engine and the fetch adapter. */
-export const ENGINES = ["http1", "fetch"] as const;
+/**
+ * Every transport runs the same suites: memserve's HTTP/1.1 engine, the same engine serving a
+ * mapped image with every body sent by sendfile (`sendfile`), and the fetch adapter.
+ */
+export const ENGINES = ["http1", "sendfile", "fetch"] as const;
 export type Engine = (typeof ENGINES)[number];
 
-/** Builds the snapshot and serves it on a free loopback port. */
+/**
+ * `snapshot` written as an image to a fresh directory (tmpfs where there is one) and mapped back,
+ * as a serving process has it; `cleanup` deletes the directory.
+ */
+export function mappedSnapshot(snapshot: Snapshot): { snapshot: Snapshot; cleanup: () => void } {
+  const base = process.platform === "linux" ? "/dev/shm" : tmpdir();
+  const dir = mkdtempSync(join(base, "memserve-test-image-"));
+  const { indexPath } = writeImage(snapshot, dir, "gen-1");
+  return { snapshot: readImage(indexPath), cleanup: () => rmSync(dir, { recursive: true }) };
+}
+
+/** What `engine` sets in ServerOptions (`sendfile`: the http1 engine, every body by sendfile). */
+export function engineOptions(
+  engine: Engine,
+): Pick<ServerOptions, "engine" | "sendfile" | "sendfileMin"> {
+  if (engine === "sendfile") return { engine: "http1", sendfile: "on", sendfileMin: 1 };
+  return { engine, sendfile: "off" };
+}
+
+/**
+ * Builds the snapshot and serves it on a free loopback port (engine `sendfile`: from a mapped
+ * image, `--sendfile on` with every body long enough).
+ */
 export async function startTestServer(
   root: string,
   serve: Partial<HandlerOptions> & { readonly engine?: Engine } = {},
@@ -82,13 +113,19 @@ export async function startTestServer(
     onWarning: () => {},
     ...build,
   });
-  const server = startServer(snapshot, {
+  const mapped = engine === "sendfile" ? mappedSnapshot(snapshot) : undefined;
+  const served = mapped?.snapshot ?? snapshot;
+  const server = startServer(served, {
     port: 0,
     host: "127.0.0.1",
-    engine,
+    ...engineOptions(engine),
     handler: { ...DEFAULT_HANDLER_OPTIONS, ...handler },
   });
-  return { server, snapshot, url: server.url, port: server.port };
+  const stop = async (timeoutMs: number) => {
+    await server.stop(timeoutMs);
+    mapped?.cleanup();
+  };
+  return { server: { ...server, stop }, snapshot: served, url: server.url, port: server.port };
 }
 
 /** A fixture site served for the tests of one `describe`; read its fields inside tests. */
