@@ -9,7 +9,7 @@ import { createRng, hashString, type Rng } from "./prng.ts";
 export type CorpusProfile = "full" | "smoke";
 
 /** Bump when the generator's output changes, so stale corpora are rebuilt. */
-const GENERATOR_VERSION = 2;
+const GENERATOR_VERSION = 3;
 const SEED = "memserve-bench";
 
 /** The files the scenarios request; both profiles contain them at these sizes. */
@@ -21,7 +21,7 @@ export const FIXED_FILES = {
 } as const;
 
 /** Incompressible bodies either side of the sendfile threshold (the `media-<k>k` scenarios). */
-export const MEDIA_SIZES_K = [16, 32, 64, 128] as const;
+export const MEDIA_SIZES_K = [16, 32, 64, 128, 512, 2048] as const;
 export const mediaPath = (k: number): string => `img/media-${k}k.jpg`;
 
 export interface FileSpec {

@@ -160,7 +160,7 @@ export function formatRatioTable(summaries: readonly CaseSummary[]): string {
 
 /**
  * Every body by sendfile over every body written, per scenario, when both ran: below the size
- * where CPU/req drops under 1 the single write is cheaper (the default `--sendfile-min`).
+ * where CPU/req drops under 1 the single write is cheaper (the defaults of `--sendfile-min` and `--sendfile-max`).
  */
 export function formatSendfileTable(summaries: readonly CaseSummary[]): string | undefined {
   const find = (server: string, scenario: string) =>

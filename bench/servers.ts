@@ -15,7 +15,7 @@ export type ServerName =
 /**
  * `memserve-log`: memserve with the access log on (to a file) and the admin port open, for their
  * cost. `memserve-write`: every body written (`--sendfile off`); `memserve-sendfile`: every body
- * by sendfile (`--sendfile-min 1`): side by side they give the threshold.
+ * by sendfile (`--sendfile-min 1 --sendfile-max 0`): side by side they give the threshold.
  */
 export const SERVER_NAMES: readonly ServerName[] = [
   "memserve",
@@ -77,7 +77,7 @@ function commandFor(name: ServerName, ctx: LaunchContext, port: number): string[
     case "memserve-write":
       return [process.execPath, "src/cli/run.ts", ...listen, "--workers", "1", "--sendfile", "off"];
     case "memserve-sendfile": {
-      const all = ["--sendfile", "on", "--sendfile-min", "1"];
+      const all = ["--sendfile", "on", "--sendfile-min", "1", "--sendfile-max", "0"];
       return [process.execPath, "src/cli/run.ts", ...listen, "--workers", "1", ...all];
     }
     case "memserve-log": {
@@ -188,4 +188,14 @@ function killQuietly(pid: number): void {
   } catch {
     // Already gone.
   }
+}
+
+/**
+ * memserve's output says it is at maximum compression with no builder left: the pass ended, or
+ * the build was at maximum at once (a filled store; the summary's "maximum in" row), or after a
+ * warm start (already at maximum) the background check of the tree ended.
+ */
+export function isSteady(output: string): boolean {
+  if (/warm start/.test(output)) return /reload: no changes|reloaded:/.test(output);
+  return /maximum compression in|^\s+maximum\s+in [\d.]+ s/m.test(output);
 }

@@ -24,6 +24,7 @@ import { createRng } from "../bench/prng.ts";
 import { getClockTicks, processTree, readCpuTicks, readRssKib } from "../bench/proc.ts";
 import { formatRatioTable, formatResultsTable, median, summarize } from "../bench/report.ts";
 import { SCENARIOS } from "../bench/scenarios.ts";
+import { isSteady } from "../bench/servers.ts";
 import { writeSidecars } from "../bench/sidecars.ts";
 import { parseDurationUs, parseWrkOutput } from "../bench/wrk.ts";
 
@@ -278,6 +279,17 @@ describe("report", () => {
     expect(parseBenchArgs([])).toMatchObject({ durationSec: 10, rounds: 3 });
     expect(() => parseBenchArgs(["--servers", "apache"])).toThrow();
     expect(() => parseBenchArgs(["--scenarios", "nope"])).toThrow();
+  });
+});
+
+describe("bench: steady state", () => {
+  test("at maximum after a pass, at once, or after a warm start's background check", () => {
+    expect(isSteady("memserve: maximum compression in 12.00 s more")).toBe(true);
+    expect(isSteady("  ready    in 1.56 s\n  maximum  in 1.56 s\n")).toBe(true);
+    expect(isSteady("  maximum  compressing in the background\n")).toBe(false);
+    const warm = "memserve: warm start from the persisted image\n  maximum  in 0.32 s\n";
+    expect(isSteady(warm)).toBe(false);
+    expect(isSteady(`${warm}memserve: reload: no changes (0.40 s)`)).toBe(true);
   });
 });
 

@@ -184,12 +184,14 @@ describe.if(sendfileAvailable())("bodies by sendfile", () => {
     });
     mapped = mappedSnapshot(built);
     full = wholeVariants(mapped.snapshot);
-    // The default threshold: small bodies keep the single write, large ones go by sendfile.
+    // The default threshold, no upper limit: small bodies keep the single write, large ones
+    // (megabytes too) go by sendfile.
     server = startServer(mapped.snapshot, {
       port: 0,
       host: "127.0.0.1",
       engine: "http1",
       sendfile: "on",
+      sendfileMax: Number.POSITIVE_INFINITY,
       handler: DEFAULT_HANDLER_OPTIONS,
     });
   });

@@ -58,12 +58,22 @@ describe("parseCommandLine", () => {
     [["site", "--max-ranges", "0"], "--max-ranges"],
     [["site", "--engine", "h2"], "--engine"],
     [["site", "--compression", "best"], "--compression"],
+    [["site", "--sendfile", "yes"], "--sendfile"],
+    [["site", "--sendfile", "on", "--engine", "fetch"], "fetch engine"],
+    [["site", "--sendfile-min", "0"], "--sendfile-min"],
     [["site", "--unknown"], "unknown"],
     [["a", "b"], "exactly one"],
     [[], "missing <dir>"],
     [["site", "--cache-control", "a\u0001b"], "control characters"],
   ])("%j is refused with a message naming %s", (argv, fragment) => {
     expect(errorOf(argv as string[])).toContain(fragment as string);
+  });
+
+  test("--sendfile: auto for 64 KiB up to 256 KiB by default; --sendfile-max 0 is no limit", () => {
+    const o = serve(["site"]);
+    expect([o.sendfile, o.sendfileMin, o.sendfileMax]).toEqual(["auto", 65536, 262144]);
+    const all = serve(["site", "--sendfile", "on", "--sendfile-min", "1", "--sendfile-max", "0"]);
+    expect([all.sendfile, all.sendfileMin, all.sendfileMax]).toEqual(["on", 1, Infinity]);
   });
 
   test("--help and --version win over everything else", () => {

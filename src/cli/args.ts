@@ -1,6 +1,6 @@
 import { availableParallelism } from "node:os";
 import { type ParseArgsOptionsConfig, parseArgs } from "node:util";
-import { SENDFILE_MIN } from "../server/start-server.ts";
+import { SENDFILE_MAX, SENDFILE_MIN } from "../server/start-server.ts";
 import { checkExtraHeader } from "../snapshot/headers.ts";
 import { defaultCacheDir } from "../snapshot/store.ts";
 
@@ -22,6 +22,8 @@ export interface CliOptions {
   readonly sendfile: "auto" | "on" | "off";
   /** The shortest body sent by sendfile, in bytes. */
   readonly sendfileMin: number;
+  /** Bodies this long or longer are written (Infinity: no limit). */
+  readonly sendfileMax: number;
   readonly compression: "fast" | "max" | "both";
   /** Where maximum-quality encodings persist between runs; undefined with --no-cache-dir. */
   readonly cacheDir: string | undefined;
@@ -64,10 +66,13 @@ Options:
       --max-ranges <n>       Most byte ranges answered in one request (default 16)
       --shutdown-timeout <s> Seconds to let responses finish on SIGTERM (default 10)
       --engine <name>        http1 (default): memserve's HTTP/1.1 engine; fetch: Bun.serve
-      --sendfile <mode>      auto (default): send bodies of --sendfile-min bytes and more
-                             with sendfile(2) where it can be had (Linux, http1 engine);
-                             on: the same, and refuse to start without it; off: write all
+      --sendfile <mode>      auto (default): send bodies from --sendfile-min up to
+                             --sendfile-max bytes with sendfile(2) where it can be had
+                             (Linux, http1 engine); on: the same, and refuse to start
+                             without it; off: write every body
       --sendfile-min <bytes> Shortest body sent with sendfile (default ${SENDFILE_MIN})
+      --sendfile-max <bytes> Bodies this long or longer are written (default ${SENDFILE_MAX};
+                             0: no limit)
       --compression <mode>   both (default): serve after fast compression, then upgrade to
                              maximum quality in the background; fast: fast only; max: wait
                              for maximum quality (brotli 11, zstd 19, gzip 9) before serving
@@ -156,6 +161,7 @@ const OPTIONS = {
   engine: { type: "string", default: "http1" },
   sendfile: { type: "string", default: "auto" },
   "sendfile-min": { type: "string", default: String(SENDFILE_MIN) },
+  "sendfile-max": { type: "string", default: String(SENDFILE_MAX) },
   compression: { type: "string", default: "both" },
   "cache-dir": { type: "string" },
   "no-cache-dir": { type: "boolean", default: false },
@@ -269,6 +275,9 @@ function toOptions(root: string, values: ReturnType<typeof parseRaw>["values"]):
     engine,
     sendfile,
     sendfileMin: parseInteger("--sendfile-min", values["sendfile-min"], 1, 2147483647),
+    sendfileMax:
+      parseInteger("--sendfile-max", values["sendfile-max"], 0, 2147483647) ||
+      Number.POSITIVE_INFINITY,
     compression,
     cacheDir: values["no-cache-dir"] ? undefined : (values["cache-dir"] ?? defaultCacheDir()),
     watch: values.watch,

@@ -26,6 +26,8 @@ export interface Connection {
    * sendfile fails.
    */
   sendfileMin: number;
+  /** Bodies this long or longer are written (Infinity: no limit). */
+  readonly sendfileMax: number;
 }
 
 /** Queued output: bytes to write, or a body to send from the segment file `file`. */
@@ -43,12 +45,13 @@ export type Sock = Socket<Connection>;
  * `sendfileMin`: see Connection. The descriptor is Bun's undocumented `socket.fd`; without it
  * everything is written.
  */
-export function newConnection(socket: Sock, sendfileMin: number): Connection {
+export function newConnection(socket: Sock, sendfileMin: number, sendfileMax: number): Connection {
   const fd = (socket as unknown as { fd?: unknown }).fd;
   const known = typeof fd === "number" && fd >= 0;
   return {
     fd: known ? fd : -1,
     sendfileMin: known ? sendfileMin : Number.POSITIVE_INFINITY,
+    sendfileMax,
     input: null,
     queue: [],
     headStartedAt: 0,
@@ -80,8 +83,13 @@ export function send(socket: Sock, data: Uint8Array, offset: number, length: num
  * page, which the file does not see.
  */
 export function sendBody(socket: Sock, data: Uint8Array, offset: number, length: number): void {
-  const file = length >= socket.data.sendfileMin ? (fileOf(data) ?? -1) : -1;
+  const file = bySendfile(socket.data, length) ? (fileOf(data) ?? -1) : -1;
   enqueue(socket, data, offset, length, file);
+}
+
+/** Whether a body of `length` bytes goes by sendfile on this connection (when it is mapped). */
+export function bySendfile(conn: Connection, length: number): boolean {
+  return length >= conn.sendfileMin && length < conn.sendfileMax;
 }
 
 function enqueue(socket: Sock, data: Uint8Array, offset: number, length: number, file: number) {

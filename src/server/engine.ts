@@ -3,6 +3,7 @@ import { decide, type HandlerOptions, type Outcome, statusOutcome } from "../htt
 import type { Encoding, Snapshot } from "../snapshot/types.ts";
 import type { AccessLog } from "./access-log.ts";
 import {
+  bySendfile,
   type Connection,
   finish,
   flushQueue,
@@ -40,6 +41,8 @@ export interface EngineOptions {
    * every body is written; see connection.ts).
    */
   readonly sendfileMin: number;
+  /** Bodies this long or longer are written (Infinity: no limit). */
+  readonly sendfileMax: number;
   readonly onError?: (error: Error) => void;
 }
 
@@ -159,7 +162,7 @@ export class Http1Engine {
   }
 
   private onOpen(socket: Sock): void {
-    socket.data = newConnection(socket, this.options.sendfileMin);
+    socket.data = newConnection(socket, this.options.sendfileMin, this.options.sendfileMax);
     const { maxConnections } = this.options;
     if (maxConnections > 0 && this.sockets.size >= maxConnections) {
       // Answered rather than reset, so the client knows to come back (RFC 9110 §15.6.4).
@@ -361,7 +364,7 @@ export class Http1Engine {
  * segment's file (what sendfile reads) does not see.
  */
 function sendPrepared(socket: Sock, bytes: Uint8Array, headLength: number, length: number): void {
-  if (length - headLength < socket.data.sendfileMin) {
+  if (!bySendfile(socket.data, length - headLength)) {
     send(socket, bytes, 0, length);
     return;
   }

@@ -30,6 +30,8 @@ export interface ServerOptions {
   readonly sendfile?: "auto" | "on" | "off";
   /** The shortest body sent by sendfile (default SENDFILE_MIN). */
   readonly sendfileMin?: number;
+  /** Bodies this long or longer are written (default SENDFILE_MAX; Infinity: no limit). */
+  readonly sendfileMax?: number;
   /** One line per response (`--access-log`); the fetch engine does not log. */
   readonly accessLog?: AccessLog | undefined;
   /** Called when answering throws (a bug): the client gets a 500, the server goes on. */
@@ -41,7 +43,9 @@ export interface RunningServer {
   readonly url: string;
   readonly port: number;
   /** How large bodies leave: by sendfile from bodies of this many bytes on, or all written. */
-  readonly bodies: { readonly by: "sendfile"; readonly min: number } | { readonly by: "write" };
+  readonly bodies:
+    | { readonly by: "sendfile"; readonly min: number; readonly max: number }
+    | { readonly by: "write" };
   /** Every response, counted by status and encoding, and bytes sent (for metrics). */
   readonly counters: ResponseCounters;
   /** Open client connections now (the fetch engine: requests in flight). */
@@ -53,10 +57,15 @@ export interface RunningServer {
 }
 
 /**
- * Bodies from this size on go out by sendfile: below it one write of head and body costs less
- * than a write and a sendfile (measured with `npm run bench`, see bench/README.md).
+ * Bodies from SENDFILE_MIN up to SENDFILE_MAX go out by sendfile; the rest are written. Measured
+ * with `npm run bench` (server on one core, wrk on the other, loopback; bench/README.md): at 32 KiB
+ * one write of head and body is cheaper (7.6 vs 8.5 µs/request); at 64 KiB they tie and sendfile
+ * has 1.09x the req/s; at 128 KiB sendfile costs 0.4x the CPU at 2.3x the req/s. From 256 KiB on
+ * (300 KB, 512 KB, 2 MB, 7 MB) sendfile gave 0.4-0.6x the req/s and, up to 512 KB, up to 1.8x the
+ * CPU, so those are written by default.
  */
 export const SENDFILE_MIN = 64 * 1024;
+export const SENDFILE_MAX = 256 * 1024;
 
 /**
  * Starts serving `snapshot` on `host:port` (port 0 picks a free one). Throws if it cannot listen,
@@ -81,6 +90,7 @@ function startEngine(
 ): Started {
   const mode = options.sendfile ?? "auto";
   const min = options.sendfileMin ?? SENDFILE_MIN;
+  const max = options.sendfileMax ?? SENDFILE_MAX;
   if (mode === "on" && !sendfileAvailable()) {
     throw new Error("--sendfile on: sendfile(2) is not available here (Linux and bun:ffi only)");
   }
@@ -97,11 +107,12 @@ function startEngine(
     counters,
     accessLog: options.accessLog,
     sendfileMin: bySendfile ? min : Number.POSITIVE_INFINITY,
+    sendfileMax: max,
     ...(options.onError ? { onError: options.onError } : {}),
   });
   return {
     port: engine.port,
-    bodies: bySendfile ? { by: "sendfile", min } : { by: "write" },
+    bodies: bySendfile ? { by: "sendfile", min, max } : { by: "write" },
     connections: () => engine.connections,
     replaceSnapshot: (next) => engine.replaceSnapshot(next),
     stop: (timeoutMs) => engine.stop(timeoutMs),

@@ -53,6 +53,7 @@ export function serverOptions(
     engine: options.engine,
     sendfile: options.sendfile,
     sendfileMin: options.sendfileMin,
+    sendfileMax: options.sendfileMax,
     reusePort: options.reusePort || options.workers > 1,
     maxConnections: options.maxConnections,
     accessLog,

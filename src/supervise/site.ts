@@ -294,7 +294,8 @@ function watchRoot(root: string, live: LiveSite): { close(): void } {
 function describeBodies(site: Site): string {
   const bodies = site.server?.bodies;
   if (bodies?.by === "sendfile") {
-    return `bodies of ${bodies.min} bytes and more are sent with sendfile(2) from the image`;
+    const upTo = bodies.max === Number.POSITIVE_INFINITY ? "" : ` up to ${bodies.max}`;
+    return `bodies of ${bodies.min}${upTo} bytes are sent with sendfile(2) from the image`;
   }
   const why =
     site.options.engine === "fetch"

@@ -91,8 +91,14 @@ export function mappedSnapshot(snapshot: Snapshot): { snapshot: Snapshot; cleanu
 /** What `engine` sets in ServerOptions (`sendfile`: the http1 engine, every body by sendfile). */
 export function engineOptions(
   engine: Engine,
-): Pick<ServerOptions, "engine" | "sendfile" | "sendfileMin"> {
-  if (engine === "sendfile") return { engine: "http1", sendfile: "on", sendfileMin: 1 };
+): Pick<ServerOptions, "engine" | "sendfile" | "sendfileMin" | "sendfileMax"> {
+  if (engine === "sendfile")
+    return {
+      engine: "http1",
+      sendfile: "on",
+      sendfileMin: 1,
+      sendfileMax: Number.POSITIVE_INFINITY,
+    };
   return { engine, sendfile: "off" };
 }
 
