@@ -130,14 +130,20 @@ const ratio = (a: CaseSummary | undefined, b: CaseSummary | undefined, key: keyo
   return Number.isFinite(value) ? `${value.toFixed(2)}x` : "—";
 };
 
+/** The scenarios in the order run, and a lookup of one server's summary for one of them. */
+function byCase(summaries: readonly CaseSummary[]) {
+  const scenarios = [...new Set(summaries.map((s) => s.scenario))];
+  const find = (server: string, scenario: string) =>
+    summaries.find((s) => s.server === server && s.scenario === scenario);
+  return { scenarios, find };
+}
+
 /**
  * memserve over nginx and over the floor, per scenario. For req/s above 1 means memserve is
  * faster; for CPU us/req below 1 means memserve is cheaper.
  */
 export function formatRatioTable(summaries: readonly CaseSummary[]): string {
-  const scenarios = [...new Set(summaries.map((s) => s.scenario))];
-  const find = (server: string, scenario: string) =>
-    summaries.find((s) => s.server === server && s.scenario === scenario);
+  const { scenarios, find } = byCase(summaries);
   const rows = scenarios.map((scenario) => {
     const [m, n, f, l] = ["memserve", "nginx", "floor", "memserve-log"].map((server) =>
       find(server, scenario),
@@ -159,27 +165,24 @@ export function formatRatioTable(summaries: readonly CaseSummary[]): string {
 }
 
 /**
- * Every body by sendfile over every body written, per scenario, when both ran: below the size
- * where CPU/req drops under 1 the single write is cheaper (the defaults of `--sendfile-min` and `--sendfile-max`).
+ * Every body by sendfile over every body written, per scenario, when both ran: where CPU/req is
+ * under 1 sendfile is cheaper (what the defaults of `--sendfile-min` and `--sendfile-max` follow).
  */
 export function formatSendfileTable(summaries: readonly CaseSummary[]): string | undefined {
-  const find = (server: string, scenario: string) =>
-    summaries.find((s) => s.server === server && s.scenario === scenario);
-  const scenarios = [...new Set(summaries.map((s) => s.scenario))].filter(
-    (scenario) => find("memserve-sendfile", scenario) && find("memserve-write", scenario),
-  );
-  if (scenarios.length === 0) return undefined;
-  const rows = scenarios.map((scenario) => {
-    const [sendfile, write] = [
-      find("memserve-sendfile", scenario),
-      find("memserve-write", scenario),
-    ];
+  const { scenarios, find } = byCase(summaries);
+  const rows = scenarios.flatMap((scenario) => {
+    const sendfile = find("memserve-sendfile", scenario);
+    const write = find("memserve-write", scenario);
+    if (sendfile === undefined || write === undefined) return [];
     return [
-      scenario,
-      ratio(sendfile, write, "requestsPerSec"),
-      ratio(sendfile, write, "cpuUsPerRequest"),
+      [
+        scenario,
+        ratio(sendfile, write, "requestsPerSec"),
+        ratio(sendfile, write, "cpuUsPerRequest"),
+      ],
     ];
   });
+  if (rows.length === 0) return undefined;
   return table(["scenario", "req/s sendfile/write", "CPU/req sendfile/write"], rows, 1);
 }
 

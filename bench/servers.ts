@@ -70,30 +70,24 @@ export function freePort(): Promise<number> {
 
 function commandFor(name: ServerName, ctx: LaunchContext, port: number): string[] {
   const listen = [ctx.root, "--port", String(port), "--host", "127.0.0.1"];
+  // One process, pinned to the server core like nginx's single worker.
+  const memserve = (...extra: string[]) => [
+    process.execPath,
+    "src/cli/run.ts",
+    ...listen,
+    "--workers",
+    "1",
+    ...extra,
+  ];
   switch (name) {
     case "memserve":
-      // One process, pinned to the server core like nginx's single worker.
-      return [process.execPath, "src/cli/run.ts", ...listen, "--workers", "1"];
+      return memserve();
     case "memserve-write":
-      return [process.execPath, "src/cli/run.ts", ...listen, "--workers", "1", "--sendfile", "off"];
-    case "memserve-sendfile": {
-      const all = ["--sendfile", "on", "--sendfile-min", "1", "--sendfile-max", "0"];
-      return [process.execPath, "src/cli/run.ts", ...listen, "--workers", "1", ...all];
-    }
-    case "memserve-log": {
-      const log = join(ctx.workDir, `access-${port}.log`);
-      return [
-        process.execPath,
-        "src/cli/run.ts",
-        ...listen,
-        "--workers",
-        "1",
-        "--access-log",
-        log,
-        "--admin-port",
-        "0",
-      ];
-    }
+      return memserve("--sendfile", "off");
+    case "memserve-sendfile":
+      return memserve("--sendfile", "on", "--sendfile-min", "1", "--sendfile-max", "0");
+    case "memserve-log":
+      return memserve("--access-log", join(ctx.workDir, `access-${port}.log`), "--admin-port", "0");
     case "floor":
       return [process.execPath, "bench/floor.ts", ...listen];
     case "nginx": {

@@ -11,11 +11,8 @@ export const FAILED = -2;
 
 type SendFn = (outFd: number, inFd: number, offset: number, count: number) => number;
 
-interface Native {
-  readonly send: SendFn;
-}
-
-let native: Native | undefined | null = null;
+/** libc's sendfile once loaded; undefined where it cannot be had, null before the first try. */
+let native: SendFn | undefined | null = null;
 
 /** Bytes the kernel took by sendfile in this process (tests and the bench see the path is used). */
 export const sendfileTotals = { bytes: 0 };
@@ -24,7 +21,7 @@ const EAGAIN = 11;
 const EINTR = 4;
 
 /** Loads libc's sendfile once; undefined where it cannot be had (not Linux, no FFI). */
-function load(): Native | undefined {
+function load(): SendFn | undefined {
   if (native !== null) return native;
   native = undefined;
   if (platform() !== "linux") return undefined;
@@ -44,20 +41,18 @@ function load(): Native | undefined {
     // One off_t the kernel reads and advances; allocated once, outside the GC's moving heap.
     const offsetCell = new BigInt64Array(new ArrayBuffer(8));
     const offsetPtr = ptr(offsetCell);
-    native = {
-      send(outFd, inFd, offset, count) {
-        offsetCell[0] = BigInt(offset);
-        for (;;) {
-          const sent = Number(sendfile(outFd, inFd, offsetPtr, count));
-          if (sent >= 0) {
-            sendfileTotals.bytes += sent;
-            return sent;
-          }
-          const code = read.i32(errno);
-          if (code === EINTR) continue;
-          return code === EAGAIN ? WOULD_BLOCK : FAILED;
+    native = (outFd, inFd, offset, count) => {
+      offsetCell[0] = BigInt(offset);
+      for (;;) {
+        const sent = Number(sendfile(outFd, inFd, offsetPtr, count));
+        if (sent >= 0) {
+          sendfileTotals.bytes += sent;
+          return sent;
         }
-      },
+        const code = read.i32(errno);
+        if (code === EINTR) continue;
+        return code === EAGAIN ? WOULD_BLOCK : FAILED;
+      }
     };
   } catch {
     native = undefined;
@@ -76,6 +71,6 @@ export function sendfileAvailable(): boolean {
  * the rest instead).
  */
 export function sendFile(outFd: number, inFd: number, offset: number, count: number): number {
-  const loaded = load();
-  return loaded === undefined ? FAILED : loaded.send(outFd, inFd, offset, count);
+  const send = load();
+  return send === undefined ? FAILED : send(outFd, inFd, offset, count);
 }

@@ -67,6 +67,13 @@ export interface RunningServer {
 export const SENDFILE_MIN = 64 * 1024;
 export const SENDFILE_MAX = 256 * 1024;
 
+/** Throws when `--sendfile on` asks for sendfile where it cannot be had. */
+export function checkSendfile(mode: ServerOptions["sendfile"]): void {
+  if (mode === "on" && !sendfileAvailable()) {
+    throw new Error("--sendfile on: sendfile(2) is not available here (Linux and bun:ffi only)");
+  }
+}
+
 /**
  * Starts serving `snapshot` on `host:port` (port 0 picks a free one). Throws if it cannot listen,
  * or when `sendfile: "on"` and sendfile cannot be had.
@@ -91,9 +98,7 @@ function startEngine(
   const mode = options.sendfile ?? "auto";
   const min = options.sendfileMin ?? SENDFILE_MIN;
   const max = options.sendfileMax ?? SENDFILE_MAX;
-  if (mode === "on" && !sendfileAvailable()) {
-    throw new Error("--sendfile on: sendfile(2) is not available here (Linux and bun:ffi only)");
-  }
+  checkSendfile(mode);
   const bySendfile = mode !== "off" && sendfileAvailable();
   const engine = new Http1Engine(snapshot, {
     port: options.port,

@@ -4,8 +4,7 @@ import { formatSummary } from "../cli/summary.ts";
 import { restoreImage } from "../image/persist.ts";
 import { type ImageSnapshot, readImage } from "../image/read-image.ts";
 import { type AccessLog, openAccessLog } from "../server/access-log.ts";
-import { sendfileAvailable } from "../server/sendfile.ts";
-import { type RunningServer, startServer } from "../server/start-server.ts";
+import { checkSendfile, type RunningServer, startServer } from "../server/start-server.ts";
 import { type AdminServer, type AdminState, startAdmin } from "./admin.ts";
 import { LiveSite } from "./live-site.ts";
 import { readMemoryReport } from "./memory-report.ts";
@@ -39,8 +38,10 @@ interface Site {
  * failure before that.
  */
 export async function runSite(options: CliOptions): Promise<number> {
-  if (options.sendfile === "on" && !sendfileAvailable()) {
-    console.error("memserve: --sendfile on: sendfile(2) is not available here (Linux, bun:ffi)");
+  try {
+    checkSendfile(options.sendfile); // before loading, as the port below
+  } catch (error) {
+    console.error(`memserve: ${describe(error)}`);
     return 1;
   }
   const site = openOutputs(options);
