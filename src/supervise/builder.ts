@@ -2,9 +2,7 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import type { BuilderJob, BuilderMessage } from "./builder-job.ts";
-
-/** Set (to the JSON of a `BuilderJob`) in the environment of a builder process. */
-export const BUILDER_ENV = "MEMSERVE_INTERNAL_BUILDER";
+import { BUILDER_ENV } from "./roles.ts";
 
 const RUN = join(import.meta.dir, "..", "cli", "run.ts");
 

@@ -1,12 +1,7 @@
 import { join } from "node:path";
 import type { Subprocess } from "bun";
-import {
-  type DrainMessage,
-  type ImageMessage,
-  WORKER_ENV,
-  type WorkerMessage,
-  type WorkerSetup,
-} from "./worker-process.ts";
+import { WORKER_ENV } from "./roles.ts";
+import type { DrainMessage, ImageMessage, WorkerMessage, WorkerSetup } from "./worker-process.ts";
 
 // The CLI entry point, which runs a worker when WORKER_ENV is set.
 const RUN = join(import.meta.dir, "..", "cli", "run.ts");

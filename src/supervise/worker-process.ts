@@ -5,9 +5,6 @@ import { type RunningServer, startServer } from "../server/start-server.ts";
 import { drainOnShutdown } from "./signals.ts";
 import { serverOptions } from "./site-options.ts";
 
-/** Set (to the JSON of `WorkerSetup`) in the environment of a worker process the primary starts. */
-export const WORKER_ENV = "MEMSERVE_INTERNAL_WORKER";
-
 export interface WorkerSetup {
   readonly options: CliOptions;
   /** The port the primary bound (resolved, so `--port 0` gives every process the same one). */
