@@ -7,7 +7,7 @@ import type { Snapshot } from "../snapshot/types.ts";
 import { upgradeSnapshot } from "../snapshot/upgrade.ts";
 import { readImage } from "./read-image.ts";
 import { LARGE_RESPONSE } from "./segments.ts";
-import { writeImage } from "./write-image.ts";
+import { ImageWriter, writeImage } from "./write-image.ts";
 
 let dir: string;
 let root: string;
@@ -118,6 +118,33 @@ describe("snapshot images (segments + index)", () => {
     const compacted = writeImage(smaller, run, "gen-3", { compact: true });
     expect(compacted.bytesWritten).toBeGreaterThan(0);
     expect(compacted.segments.some((s) => first.segments.includes(s))).toBe(false);
+  });
+
+  test("an ImageWriter fed during the build writes large responses at once, and the same image", async () => {
+    const run = fresh();
+    const writer = new ImageWriter(run);
+    const segmentsSeen: number[] = [];
+    const built = await buildSnapshot(root, {
+      ...options,
+      onAsset: (asset) => {
+        writer.add(asset);
+        writer.add(asset); // twice: placed once
+        segmentsSeen.push(readdirSync(run).filter((f) => f.startsWith("b-")).length);
+      },
+    });
+    // big.bin's segment exists as soon as its asset was handed over, before `finish`.
+    expect(segmentsSeen.at(-1)).toBe(1);
+    const written = writer.finish(built, "gen-1");
+    const all = [...built.assets.values()].flatMap((a) => a.variants);
+    expect(written.bytesWritten).toBe(all.reduce((sum, v) => sum + v.response.length, 0));
+    const image = readImage(written.indexPath);
+    for (const asset of built.assets.values()) {
+      const other = image.assets.get(asset.path);
+      asset.variants.forEach((v, i) => {
+        expect(same(other?.variants[i]?.response, v.response)).toBe(true);
+      });
+    }
+    expect(written.segments.filter((s) => s.startsWith("p-"))).toHaveLength(2);
   });
 
   test("assets are made on first use, and a bounded cache gives equal answers", () => {

@@ -1,6 +1,6 @@
 import { renameSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import type { Snapshot, Variant } from "../snapshot/types.ts";
+import type { Asset, Snapshot, Variant } from "../snapshot/types.ts";
 import { type AssetRow, createTable, type ImageIndex, INDEX_VERSION } from "./image-index.ts";
 import { LARGE_RESPONSE, locationOf, PACK_LIMIT, segmentSize, writeSegment } from "./segments.ts";
 
@@ -48,85 +48,175 @@ export function writeImage(
   name: string,
   options: WriteImageOptions = {},
 ): WrittenImage {
-  const absDir = resolve(dir);
-  const segments = createTable();
-  const refs = new Map<Variant, Ref>();
-  const pending: Variant[] = [];
-  for (const asset of snapshot.assets.values()) {
-    for (const variant of asset.variants) {
-      const location = locationOf(variant.response);
-      if (location?.dir === absDir) {
-        refs.set(variant, { segment: location.segment, offset: location.offset });
-      } else {
-        pending.push(variant);
-      }
-    }
-  }
-  if (options.compact) pending.push(...takeSparse(refs, absDir));
-  const bytesWritten = writePending(pending, absDir, refs);
-
-  const contentTypes = createTable();
-  const cacheControls = createTable();
-  let bodies = 0;
-  let heads = 0;
-  const assets: AssetRow[] = [];
-  for (const asset of snapshot.assets.values()) {
-    const cacheControl = asset.identity.headers["cache-control"] ?? "no-cache";
-    assets.push([
-      asset.path,
-      contentTypes.indexOf(asset.contentType),
-      asset.lastModified,
-      cacheControls.indexOf(cacheControl),
-      asset.atMaximum ? 1 : 0,
-      asset.source,
-      asset.variants.map((variant) => {
-        const ref = refs.get(variant) as Ref;
-        const headLength = variant.response.length - variant.size;
-        bodies += variant.size;
-        heads += headLength;
-        return [
-          variant.encoding,
-          segments.indexOf(ref.segment),
-          ref.offset,
-          variant.response.length,
-          headLength,
-          variant.etag,
-        ];
-      }),
-    ]);
-  }
-  const index: ImageIndex = {
-    version: INDEX_VERSION,
-    root: snapshot.root,
-    extraHeaders: snapshot.extraHeaders,
-    stats: snapshot.stats,
-    segments: segments.values,
-    contentTypes: contentTypes.values,
-    cacheControls: cacheControls.values,
-    bodies,
-    heads,
-    assets,
-  };
-  const text = JSON.stringify(index);
-  const indexPath = join(absDir, `${name}.json`);
-  const temporary = `${indexPath}.tmp-${process.pid}`;
-  writeFileSync(temporary, text);
-  renameSync(temporary, indexPath);
-  return {
-    indexPath,
-    segments: segments.values,
-    bytesWritten,
-    bodies,
-    heads,
-    indexBytes: Buffer.byteLength(text),
-  };
+  return new ImageWriter(dir).finish(snapshot, name, options);
 }
 
 /**
- * The referenced variants of packs whose live bytes are under COMPACT_BELOW of their size, removed
- * from `refs` so they are written again into new packs.
+ * `writeImage` in two steps, so a build can hand over each asset as it is made (`add`): hashing and
+ * copying the responses into segments then overlaps the compression of the rest, instead of
+ * following the whole build (127 ms for a 65 MiB site, on the path to a cold start's first answer).
+ * `finish` writes what is left and the index.
  */
-function takeSparse(refs: Map<Variant, Ref>, dir: string): Variant[] {
+export class ImageWriter {
+  readonly #dir: string;
+  /** Where each response placed so far went (a response in an open pack has none yet). */
+  readonly #refs = new Map<Variant, Ref>();
+  readonly #added = new Set<Variant>();
+  readonly #packs = { identity: new Pack(), coded: new Pack() };
+  #bytesWritten = 0;
+
+  constructor(dir: string) {
+    this.#dir = resolve(dir);
+  }
+
+  /** References what `asset` has in a segment of the dir; writes the rest, or packs it. */
+  add(asset: Asset): void {
+    for (const variant of asset.variants) {
+      if (this.#added.has(variant)) continue;
+      this.#added.add(variant);
+      const location = locationOf(variant.response);
+      if (location?.dir === this.#dir) {
+        this.#refs.set(variant, { segment: location.segment, offset: location.offset });
+      } else {
+        this.#place(variant);
+      }
+    }
+  }
+
+  /** Writes what of `snapshot` is not written yet, then its index as `name.json`. */
+  finish(snapshot: Snapshot, name: string, options: WriteImageOptions = {}): WrittenImage {
+    for (const asset of snapshot.assets.values()) this.add(asset);
+    if (options.compact) {
+      for (const variant of takeSparse(this.#liveRefs(snapshot), this.#dir)) this.#place(variant);
+    }
+    for (const pack of [this.#packs.identity, this.#packs.coded]) this.#store("p", pack.take());
+    return this.#writeIndex(snapshot, name);
+  }
+
+  /**
+   * Where the variants `snapshot` holds are (a pack is sparse by these alone); those still in an
+   * open pack have no segment yet.
+   */
+  #liveRefs(snapshot: Snapshot): Map<Variant, Ref> {
+    const live = new Map<Variant, Ref>();
+    for (const asset of snapshot.assets.values()) {
+      for (const variant of asset.variants) {
+        const ref = this.#refs.get(variant);
+        if (ref !== undefined) live.set(variant, ref);
+      }
+    }
+    return live;
+  }
+
+  #place(variant: Variant): void {
+    if (variant.response.length >= LARGE_RESPONSE) {
+      this.#store("b", [variant]);
+      return;
+    }
+    const pack = this.#packs[variant.encoding === "identity" ? "identity" : "coded"];
+    if (pack.bytes + variant.response.length > PACK_LIMIT) this.#store("p", pack.take());
+    pack.push(variant);
+  }
+
+  #store(kind: "b" | "p", group: readonly Variant[]): void {
+    if (group.length === 0) return;
+    const segment = writeSegment(
+      this.#dir,
+      kind,
+      group.map((v) => v.response),
+    );
+    let offset = 0;
+    for (const variant of group) {
+      this.#refs.set(variant, { segment: segment.name, offset });
+      offset += variant.response.length;
+    }
+    if (segment.written) this.#bytesWritten += offset;
+  }
+
+  #writeIndex(snapshot: Snapshot, name: string): WrittenImage {
+    const segments = createTable();
+    const contentTypes = createTable();
+    const cacheControls = createTable();
+    let bodies = 0;
+    let heads = 0;
+    const assets: AssetRow[] = [];
+    for (const asset of snapshot.assets.values()) {
+      const cacheControl = asset.identity.headers["cache-control"] ?? "no-cache";
+      assets.push([
+        asset.path,
+        contentTypes.indexOf(asset.contentType),
+        asset.lastModified,
+        cacheControls.indexOf(cacheControl),
+        asset.atMaximum ? 1 : 0,
+        asset.source,
+        asset.variants.map((variant) => {
+          const ref = this.#refs.get(variant) as Ref;
+          const headLength = variant.response.length - variant.size;
+          bodies += variant.size;
+          heads += headLength;
+          return [
+            variant.encoding,
+            segments.indexOf(ref.segment),
+            ref.offset,
+            variant.response.length,
+            headLength,
+            variant.etag,
+          ];
+        }),
+      ]);
+    }
+    const index: ImageIndex = {
+      version: INDEX_VERSION,
+      root: snapshot.root,
+      extraHeaders: snapshot.extraHeaders,
+      stats: snapshot.stats,
+      segments: segments.values,
+      contentTypes: contentTypes.values,
+      cacheControls: cacheControls.values,
+      bodies,
+      heads,
+      assets,
+    };
+    const text = JSON.stringify(index);
+    const indexPath = join(this.#dir, `${name}.json`);
+    const temporary = `${indexPath}.tmp-${process.pid}`;
+    writeFileSync(temporary, text);
+    renameSync(temporary, indexPath);
+    return {
+      indexPath,
+      segments: segments.values,
+      bytesWritten: this.#bytesWritten,
+      bodies,
+      heads,
+      indexBytes: Buffer.byteLength(text),
+    };
+  }
+}
+
+/** Small responses gathered for one pack segment. */
+class Pack {
+  variants: Variant[] = [];
+  bytes = 0;
+
+  push(variant: Variant): void {
+    this.variants.push(variant);
+    this.bytes += variant.response.length;
+  }
+
+  /** The variants gathered, leaving the pack empty. */
+  take(): Variant[] {
+    const taken = this.variants;
+    this.variants = [];
+    this.bytes = 0;
+    return taken;
+  }
+}
+
+/**
+ * The variants in packs whose live bytes (`refs`) are under COMPACT_BELOW of their size, to be
+ * written again into new packs.
+ */
+function takeSparse(refs: ReadonlyMap<Variant, Ref>, dir: string): Variant[] {
   const live = new Map<string, number>();
   for (const [variant, ref] of refs) {
     live.set(ref.segment, (live.get(ref.segment) ?? 0) + variant.response.length);
@@ -138,50 +228,7 @@ function takeSparse(refs: Map<Variant, Ref>, dir: string): Variant[] {
   }
   const taken: Variant[] = [];
   for (const [variant, ref] of refs) {
-    if (!sparse.has(ref.segment)) continue;
-    refs.delete(variant);
-    taken.push(variant);
+    if (sparse.has(ref.segment)) taken.push(variant);
   }
   return taken;
-}
-
-/** Writes the new responses into segments and records where each went; returns the bytes written. */
-function writePending(pending: readonly Variant[], dir: string, refs: Map<Variant, Ref>): number {
-  let written = 0;
-  const store = (kind: "b" | "p", group: readonly Variant[]) => {
-    const segment = writeSegment(
-      dir,
-      kind,
-      group.map((v) => v.response),
-    );
-    let offset = 0;
-    for (const variant of group) {
-      refs.set(variant, { segment: segment.name, offset });
-      offset += variant.response.length;
-    }
-    if (segment.written) written += offset;
-  };
-  const packs = {
-    identity: { variants: [] as Variant[], bytes: 0 },
-    coded: { variants: [] as Variant[], bytes: 0 },
-  };
-  for (const variant of pending) {
-    const length = variant.response.length;
-    if (length >= LARGE_RESPONSE) {
-      store("b", [variant]);
-      continue;
-    }
-    const pack = packs[variant.encoding === "identity" ? "identity" : "coded"];
-    if (pack.bytes + length > PACK_LIMIT) {
-      store("p", pack.variants);
-      pack.variants = [];
-      pack.bytes = 0;
-    }
-    pack.variants.push(variant);
-    pack.bytes += length;
-  }
-  for (const pack of [packs.identity, packs.coded]) {
-    if (pack.variants.length > 0) store("p", pack.variants);
-  }
-  return written;
 }

@@ -34,6 +34,8 @@ export interface BuildOptions {
   readonly store?: CompressionStore | undefined;
   /** After each file: progress by files and by the bytes of the files (for a progress bar). */
   readonly onProgress?: (progress: Progress) => void;
+  /** Each asset once built (or kept from `previous`), in no particular order. */
+  readonly onAsset?: (asset: Asset) => void;
   /** Skipped files and ignored sidecars; default prints to stderr. */
   readonly onWarning?: (message: string) => void;
 }
@@ -98,7 +100,9 @@ export async function buildSnapshot(root: string, options: BuildOptions): Promis
       const codings = sidecars.get(file.urlPath);
       const kept = previous?.assets.get(file.urlPath);
       const fresh = kept?.source === sourceOf(file.version, codings);
-      built[index] = fresh ? kept : await loadAsset(file, codings);
+      const asset = fresh ? kept : await loadAsset(file, codings);
+      built[index] = asset;
+      if (asset !== undefined) options.onAsset?.(asset);
       progress(index);
     },
     level === "max" ? budget : undefined,
