@@ -200,3 +200,9 @@ export function warmRun(ctx: RunContext, site: MemorySite, cacheDir: string): Pr
   const spec = { site, workers: 1, cpus: ctx.allCpus, admin: false, cacheDir };
   return withServer(ctx, spec, async (s) => s.firstOkMs);
 }
+
+/** Spawn to the first 200 of `memserveDir`'s memserve with `--no-cache-dir` (no admin port). */
+export function coldRun(ctx: RunContext, site: MemorySite, memserveDir: string): Promise<number> {
+  const spec = { site, workers: 1, cpus: ctx.allCpus, admin: false };
+  return withServer({ ...ctx, memserveDir }, spec, async (s) => s.firstOkMs);
+}

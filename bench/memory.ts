@@ -17,6 +17,8 @@ import {
   type MemorySite,
 } from "./memory-corpus.ts";
 import {
+  type ColdRuns,
+  coldCompareTable,
   coldTable,
   loadTable,
   type MemoryCell,
@@ -30,6 +32,7 @@ import {
   warmTable,
 } from "./memory-report.ts";
 import {
+  coldRun,
   fillCache,
   type MemoryRun,
   memoryRun,
@@ -47,7 +50,7 @@ const REPO = dirname(BENCH_DIR);
 const started = performance.now();
 const log = (line: string) =>
   console.error(`bench:memory: [${((performance.now() - started) / 1000).toFixed(1)} s] ${line}`);
-const PARTS = ["memory", "warm", "pass"] as const;
+const PARTS = ["memory", "warm", "pass", "cold"] as const;
 type Part = (typeof PARTS)[number];
 
 const USAGE = `usage: bun bench/memory.ts [options]
@@ -59,6 +62,8 @@ starts. Writes bench/results/<date>-memory[-<label>].md.
 
   --rounds <n>           rounds; the report shows medians (default 3)
   --memserve-dir <path>  the checkout whose bin/memserve.js is measured (default: this one)
+  --baseline-dir <path>  a checkout (with node_modules) to compare cold starts with: the cold part
+                         alternates the two, 2 x rounds + 1 starts each (no cold part without it)
   --parts <a,b>          subset of: ${PARTS.join(", ")} (default all)
   --label <name>         report name suffix, e.g. baseline -> <date>-memory-baseline.md
   --out <dir>            report directory (default bench/results; a temp dir with --smoke)
@@ -71,6 +76,7 @@ interface Options {
   readonly smoke: boolean;
   readonly rounds: number;
   readonly memserveDir: string;
+  readonly baselineDir: string | undefined;
   readonly parts: readonly Part[];
   readonly label: string | undefined;
   readonly out: string | undefined;
@@ -84,6 +90,7 @@ function parseOptions(argv: readonly string[]): Options | "help" {
     options: {
       rounds: { type: "string" },
       "memserve-dir": { type: "string" },
+      "baseline-dir": { type: "string" },
       parts: { type: "string" },
       label: { type: "string" },
       out: { type: "string" },
@@ -100,19 +107,26 @@ function parseOptions(argv: readonly string[]): Options | "help" {
     if (part === undefined) throw new Error(`unknown part "${name}"; known: ${PARTS.join(", ")}`);
     return part;
   });
-  const memserveDir = resolve(values["memserve-dir"] ?? REPO);
-  if (!existsSync(join(memserveDir, "bin/memserve.js")))
-    throw new Error(`${memserveDir} has no bin/memserve.js`);
+  const memserveDir = checkout(values["memserve-dir"] ?? REPO);
+  const baselineDir =
+    values["baseline-dir"] === undefined ? undefined : checkout(values["baseline-dir"]);
   return {
     smoke,
     rounds: Math.round(positive(values.rounds, smoke ? 1 : 3, "--rounds")),
     memserveDir,
+    baselineDir,
     parts,
     label: values.label,
     out: values.out,
     restMs: positive(values.rest, smoke ? 0.3 : 5, "--rest", true) * 1000,
     stepTimeoutMs: positive(values["step-timeout"], smoke ? 60 : 900, "--step-timeout") * 1000,
   };
+}
+
+function checkout(path: string): string {
+  const dir = resolve(path);
+  if (!existsSync(join(dir, "bin/memserve.js"))) throw new Error(`${dir} has no bin/memserve.js`);
+  return dir;
 }
 
 async function settle<T>(what: string, run: () => Promise<T>): Promise<Outcome<T>> {
@@ -199,6 +213,29 @@ async function runWarm(ctx: RunContext, sites: Sites, rounds: number): Promise<W
   return cells;
 }
 
+/** Baseline first in each round, so neither side always runs right after a heavier step. */
+async function runCold(
+  ctx: RunContext,
+  real: MemorySite,
+  baselineDir: string,
+  rounds: number,
+): Promise<ColdRuns> {
+  const baseline: Outcome<number>[] = [];
+  const current: Outcome<number>[] = [];
+  for (let round = 1; round <= 2 * rounds + 1; round++) {
+    for (const [dir, into, name] of [
+      [baselineDir, baseline, "baseline"],
+      [ctx.memserveDir, current, "this checkout"],
+    ] as const) {
+      const what = `cold round ${round}, ${name}`;
+      const out = await settle(what, () => coldRun(ctx, real, dir));
+      if (out.ok) log(`${what}: first 200 in ${(out.value / 1000).toFixed(2)} s`);
+      into.push(out);
+    }
+  }
+  return { baselineDir, baseline, current };
+}
+
 async function runPass(ctx: RunContext, real: MemorySite, rounds: number) {
   const out: Outcome<Awaited<ReturnType<typeof passRun>>>[] = [];
   for (let round = 1; round <= rounds; round++) {
@@ -264,11 +301,17 @@ async function main(argv: readonly string[]): Promise<number> {
     const has = (p: Part) => o.parts.includes(p);
     const pass = has("pass") && wrk && canPin;
     if (has("pass") && !canPin) notes.push("- one CPU: the background-pass part needs two");
+    if (has("cold") && o.baselineDir === undefined)
+      notes.push("- no --baseline-dir: the cold start was not compared");
     results = {
       tinySite: sites.tiny.name,
       memory: has("memory") ? await runMemory(ctx, sites, o.rounds) : [],
       warm: has("warm") ? await runWarm(ctx, sites, o.rounds) : [],
       pass: pass ? await runPass(ctx, sites.real, o.rounds) : [],
+      cold:
+        has("cold") && o.baselineDir !== undefined
+          ? await runCold(ctx, sites.real, o.baselineDir, o.rounds)
+          : undefined,
     };
     notes.push(...siteNotes(sites));
   } finally {
@@ -298,6 +341,7 @@ function render(o: Options, results: Results, notes: readonly string[]) {
     ...results.memory.flatMap((c) => c.rounds),
     ...results.warm.flatMap((c) => c.rounds),
     ...results.pass,
+    ...(results.cold === undefined ? [] : [...results.cold.baseline, ...results.cold.current]),
   ].filter((r) => !r.ok).length;
   const unattributed = results.memory.flatMap((c) =>
     c.rounds.flatMap((r) => (r.ok ? r.value.unattributed : [])),
@@ -330,6 +374,10 @@ function render(o: Options, results: Results, notes: readonly string[]) {
     ...section(
       "Cold start (`--no-cache-dir`): spawn to the first 200, from the memory runs",
       coldTable(memory, results.pass),
+    ),
+    ...section(
+      "Cold start against the baseline (real tree, `--no-cache-dir --workers 1`, both cores, no admin port): spawn to the first 200, alternating",
+      results.cold === undefined ? [] : coldCompareTable(results.cold),
     ),
     "## Notes",
     "",

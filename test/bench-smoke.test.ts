@@ -320,7 +320,18 @@ describe("bench:memory", () => {
   test("--smoke runs every part and writes the report", async () => {
     const out = join(dir, "memory-report");
     const proc = Bun.spawn(
-      [process.execPath, "bench/memory.ts", "--smoke", "--out", out, "--step-timeout", "20"],
+      // This checkout as its own baseline: the cold part's comparison runs.
+      [
+        process.execPath,
+        "bench/memory.ts",
+        "--smoke",
+        "--out",
+        out,
+        "--step-timeout",
+        "20",
+        "--baseline-dir",
+        ".",
+      ],
       { cwd: dirname(import.meta.dir), stdout: "pipe", stderr: "pipe" },
     );
     const [stdout, stderr, code] = await Promise.all([
@@ -333,6 +344,8 @@ describe("bench:memory", () => {
     expect(stdout).toContain("## Memory after the maximum pass");
     expect(stdout).toMatch(/\| real \| 2 \| 23 \|/);
     expect(stdout).toContain("## Warm start");
+    expect(stdout).toContain("## Cold start against the baseline");
+    expect(stdout).toMatch(/\| cold start, real, first 200 .* \| ≤ \d/);
     if (Bun.which("wrk") !== null) expect(stdout).toContain("## Load: 7 MB file");
   }, 90_000);
 });
