@@ -71,9 +71,8 @@ export function decide(
   const parsed = parsePath(target);
   if (!parsed.ok) return statusOutcome(snapshot, 400);
 
-  const path = parsed.path;
-  const asset = findAsset(snapshot, path, options.spa);
-  if (asset === undefined) return redirectOrNotFound(snapshot, path, target, headers);
+  const asset = resolveAsset(snapshot, parsed.path, target, headers, options);
+  if ("kind" in asset) return asset;
 
   const variant = chooseVariant(asset.variants, headers.get("accept-encoding"));
   const precondition = evaluatePreconditions(
@@ -114,14 +113,68 @@ function answerOtherMethod(snapshot: Snapshot, method: string, options: HandlerO
   return statusOutcome(snapshot, 405, headers);
 }
 
-/** `/dir/` serves `dir/index.html`; with --spa, extension-less unknown paths serve `/index.html`. */
-function findAsset(snapshot: Snapshot, path: string, spa: boolean): Asset | undefined {
-  const assets = snapshot.assets;
-  const direct = assets.get(path.endsWith("/") ? `${path}index.html` : path);
-  if (direct !== undefined || !spa) return direct;
+/**
+ * The asset a path serves, or the answer when it is not one: a file of the snapshot (`/dir/` is
+ * `dir/index.html`); else, or for a forced rule, the first matching `_redirects` rule (Netlify's
+ * shadowing); else with --spa `/index.html` for an extension-less path; else a redirect to the
+ * directory or a 404.
+ */
+function resolveAsset(
+  snapshot: Snapshot,
+  path: string,
+  target: string,
+  headers: HeaderReader,
+  options: HandlerOptions,
+): Asset | Outcome {
+  const found = findAsset(snapshot, path);
+  const redirects = snapshot.redirects;
+  if (redirects !== undefined && (found === undefined || redirects.hasForced)) {
+    const existing = found !== undefined || isDirectory(snapshot, path);
+    const rule = redirects.find(path, queryOf(target), existing);
+    if (rule?.kind === "redirect") return redirectOutcome(snapshot, rule.status, rule.location);
+    if (rule !== undefined) {
+      // Only files of the snapshot: a rewrite to a path it does not hold is a 404.
+      const served =
+        findAsset(snapshot, rule.path) ?? snapshot.assets.get(`${rule.path}/index.html`);
+      if (served === undefined) return notFound(snapshot, headers);
+      return rule.status === 404 ? notFoundOutcome(served, headers) : served;
+    }
+  }
+  if (found !== undefined) return found;
+  const fallback = options.spa ? spaFallback(snapshot, path) : undefined;
+  return fallback ?? redirectOrNotFound(snapshot, path, target, headers);
+}
+
+/** `/dir/` serves `dir/index.html`. */
+function findAsset(snapshot: Snapshot, path: string): Asset | undefined {
+  return snapshot.assets.get(path.endsWith("/") ? `${path}index.html` : path);
+}
+
+/** `/dir` for a directory with an index (answered with a redirect to `/dir/`). */
+function isDirectory(snapshot: Snapshot, path: string): boolean {
+  return !path.endsWith("/") && snapshot.assets.has(`${path}/index.html`);
+}
+
+/** With --spa, an unknown path whose last segment has no extension serves `/index.html`. */
+function spaFallback(snapshot: Snapshot, path: string): Asset | undefined {
   const lastSegment = path.slice(path.lastIndexOf("/") + 1);
-  if (lastSegment.includes(".") || assets.has(`${path}/index.html`)) return undefined;
-  return assets.get("/index.html");
+  if (lastSegment.includes(".") || isDirectory(snapshot, path)) return undefined;
+  return snapshot.assets.get("/index.html");
+}
+
+/**
+ * The request's query (`?a=1`), or "" when it has none or one a transport could not have
+ * delivered (visible ASCII only, RFC 3986): an embedder's raw target must not put a CR or LF into
+ * a Location.
+ */
+function queryOf(target: string): string {
+  const queryStart = target.indexOf("?");
+  const raw = queryStart === -1 ? "" : target.slice(queryStart);
+  return /^[\x21-\x7e]*$/.test(raw) ? raw : "";
+}
+
+function redirectOutcome(snapshot: Snapshot, status: number, location: string): Outcome {
+  return { kind: "status", status, headers: { ...snapshot.extraHeaders, location }, text: "" };
 }
 
 /**
@@ -134,23 +187,21 @@ function redirectOrNotFound(
   target: string,
   headers: HeaderReader,
 ): Outcome {
-  const lastSegment = path.slice(path.lastIndexOf("/") + 1);
-  if (lastSegment !== "" && snapshot.assets.has(`${path}/index.html`)) {
-    const queryStart = target.indexOf("?");
-    // Only a query a transport could have delivered (visible ASCII, RFC 3986): an embedder's raw
-    // target must not put a CR or LF into a header.
-    const raw = queryStart === -1 ? "" : target.slice(queryStart);
-    const query = /^[\x21-\x7e]*$/.test(raw) ? raw : "";
-    const location = `./${encodePath(lastSegment)}/${query}`;
-    return {
-      kind: "status",
-      status: 301,
-      headers: { ...snapshot.extraHeaders, location },
-      text: "",
-    };
+  if (isDirectory(snapshot, path)) {
+    const lastSegment = path.slice(path.lastIndexOf("/") + 1);
+    return redirectOutcome(snapshot, 301, `./${encodePath(lastSegment)}/${queryOf(target)}`);
   }
+  return notFound(snapshot, headers);
+}
+
+/** 404 with the root 404.html, or a short text. */
+function notFound(snapshot: Snapshot, headers: HeaderReader): Outcome {
   const page = snapshot.notFoundPage;
-  if (page === undefined) return statusOutcome(snapshot, 404);
+  return page === undefined ? statusOutcome(snapshot, 404) : notFoundOutcome(page, headers);
+}
+
+/** `page`'s body with status 404 (the root 404.html, or a `_redirects` 404 rule's target). */
+function notFoundOutcome(page: Asset, headers: HeaderReader): Outcome {
   const variant = chooseVariant(page.variants, headers.get("accept-encoding"));
   return { kind: "full", status: 404, variant, headers: notFoundHeadersOf(variant) };
 }

@@ -6,13 +6,25 @@ import type { Encoding, SnapshotStats } from "../snapshot/types.ts";
  * segment names) are tables referenced by number, so 20,000 files cost a few hundred bytes each.
  * Headers are not stored: they are recomputed from these facts, exactly as the build made them.
  */
-export const INDEX_VERSION = 2;
+export const INDEX_VERSION = 3;
 
 /** `[encoding, segment, offset, length, headLength, etag]`. */
 export type VariantRow = readonly [Encoding, number, number, number, number, string];
 
-/** `[path, contentType, lastModified (ms), cacheControl, atMaximum (0/1), source, variants]`. */
-export type AssetRow = readonly [string, number, number, number, 0 | 1, string, VariantRow[]];
+/**
+ * `[path, contentType, lastModified (ms), cacheControl, atMaximum (0/1), source, variants,
+ * extraHeaders]`: the numbers are positions in the tables (`extraHeaders` in `headerSets`).
+ */
+export type AssetRow = readonly [
+  string,
+  number,
+  number,
+  number,
+  0 | 1,
+  string,
+  VariantRow[],
+  number,
+];
 
 export interface ImageIndex {
   readonly version: typeof INDEX_VERSION;
@@ -22,13 +34,17 @@ export interface ImageIndex {
   readonly segments: readonly string[];
   readonly contentTypes: readonly string[];
   readonly cacheControls: readonly string[];
+  /** The assets' extra header sets (`Asset.extraHeaders`): the first is the snapshot's own. */
+  readonly headerSets: readonly Readonly<Record<string, string>>[];
+  /** The site's `_redirects` as read (parsed again by each process that maps the image). */
+  readonly redirects: { readonly file: string; readonly text: string } | undefined;
   /** Sum of every variant's body bytes and of its head bytes (for accounting). */
   readonly bodies: number;
   readonly heads: number;
   readonly assets: readonly AssetRow[];
 }
 
-/** Parses an index file's text; throws on anything that is not a version-2 index. */
+/** Parses an index file's text; throws on anything that is not an index of this version. */
 export function parseIndex(text: string, path: string): ImageIndex {
   let index: ImageIndex;
   try {

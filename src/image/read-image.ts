@@ -1,9 +1,13 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
+import { compileRedirects } from "../rules/redirects.ts";
 import { makeVariant } from "../snapshot/asset.ts";
 import { NOT_FOUND_PATH } from "../snapshot/build.ts";
 import { notModifiedHeaders, okHeaders } from "../snapshot/headers.ts";
 import type { Asset, Encoding, Snapshot, Variant } from "../snapshot/types.ts";
+
+type HeaderSet = Readonly<Record<string, string>>;
+
 import { type ImageIndex, parseIndex } from "./image-index.ts";
 import { mapSegment, viewOf } from "./segments.ts";
 
@@ -46,6 +50,10 @@ export function readImage(indexPath: string, options: ReadImageOptions = {}): Im
     notFoundPage: assets.get(NOT_FOUND_PATH),
     extraHeaders: index.extraHeaders,
     stats: index.stats,
+    redirects:
+      index.redirects === undefined
+        ? undefined
+        : compileRedirects(index.redirects.text, index.redirects.file).table,
     image: Object.freeze({
       indexPath: absPath,
       segments: index.segments,
@@ -84,6 +92,7 @@ class ImageAssets implements ReadonlyMap<string, Asset> {
   readonly #etags: string[];
   readonly #contentType: Uint16Array;
   readonly #cacheControl: Uint16Array;
+  readonly #headerSet: Uint32Array;
   readonly #lastModified: Float64Array;
   readonly #atMaximum: Uint8Array;
   /** Asset i's variants are `#variantStart[i]` up to `#variantStart[i + 1]`. */
@@ -96,10 +105,7 @@ class ImageAssets implements ReadonlyMap<string, Asset> {
   readonly #made = new Map<number, Asset>();
 
   /** The index's tables only: its rows are copied into the columns and then let go. */
-  readonly #tables: Pick<
-    ImageIndex,
-    "contentTypes" | "cacheControls" | "extraHeaders" | "segments"
-  >;
+  readonly #tables: Pick<ImageIndex, "contentTypes" | "cacheControls" | "segments" | "headerSets">;
 
   constructor(
     index: ImageIndex,
@@ -107,8 +113,12 @@ class ImageAssets implements ReadonlyMap<string, Asset> {
     private readonly maps: readonly Uint8Array[],
     private readonly cachedAssets: number,
   ) {
-    const { contentTypes, cacheControls, extraHeaders, segments } = index;
-    this.#tables = { contentTypes, cacheControls, extraHeaders, segments };
+    const { contentTypes, cacheControls, segments } = index;
+    // Set 0 is the snapshot's own: the same object, as the build made it.
+    const headerSets = index.headerSets.map((set, i) =>
+      i === 0 ? index.extraHeaders : Object.freeze(set),
+    );
+    this.#tables = { contentTypes, cacheControls, segments, headerSets };
     const rows = index.assets;
     const variantCount = rows.reduce((sum, row) => sum + row[6].length, 0);
     this.#paths = new Array(rows.length);
@@ -116,6 +126,7 @@ class ImageAssets implements ReadonlyMap<string, Asset> {
     this.#etags = new Array(variantCount);
     this.#contentType = new Uint16Array(rows.length);
     this.#cacheControl = new Uint16Array(rows.length);
+    this.#headerSet = new Uint32Array(rows.length);
     this.#lastModified = new Float64Array(rows.length);
     this.#atMaximum = new Uint8Array(rows.length);
     this.#variantStart = new Uint32Array(rows.length + 1);
@@ -125,12 +136,14 @@ class ImageAssets implements ReadonlyMap<string, Asset> {
     this.#length = new Float64Array(variantCount);
     this.#headLength = new Uint32Array(variantCount);
     let v = 0;
-    rows.forEach(([path, type, modified, cache, atMaximum, source, variants], i) => {
+    rows.forEach(([path, type, modified, cache, atMaximum, source, variants, headerSet], i) => {
       this.#positions.set(path, i);
       this.#paths[i] = path;
       this.#sources[i] = source;
       this.#contentType[i] = type;
       this.#cacheControl[i] = cache;
+      if (headerSets[headerSet] === undefined) throw new Error(`bad header set number in ${path}`);
+      this.#headerSet[i] = headerSet;
       this.#lastModified[i] = modified;
       this.#atMaximum[i] = atMaximum;
       this.#variantStart[i] = v;
@@ -195,6 +208,7 @@ class ImageAssets implements ReadonlyMap<string, Asset> {
     const path = this.#paths[i] as string;
     const contentType = this.#tables.contentTypes[this.#contentType[i] as number] as string;
     const cacheControl = this.#tables.cacheControls[this.#cacheControl[i] as number] as string;
+    const extraHeaders = this.#tables.headerSets[this.#headerSet[i] as number] as HeaderSet;
     const lastModified = this.#lastModified[i] as number;
     const lastModifiedText = new Date(lastModified).toUTCString();
     const start = this.#variantStart[i] as number;
@@ -227,8 +241,8 @@ class ImageAssets implements ReadonlyMap<string, Asset> {
           response: viewOf(this.maps[segment] as Uint8Array, location, length),
           headLength,
           etag,
-          headers: okHeaders(facts, this.#tables.extraHeaders),
-          notModifiedHeaders: notModifiedHeaders(facts, this.#tables.extraHeaders),
+          headers: okHeaders(facts, extraHeaders),
+          notModifiedHeaders: notModifiedHeaders(facts, extraHeaders),
         }),
       );
     }
@@ -240,6 +254,7 @@ class ImageAssets implements ReadonlyMap<string, Asset> {
       lastModified,
       atMaximum: this.#atMaximum[i] === 1,
       source: this.#sources[i] as string,
+      extraHeaders,
       identity,
       variants: Object.freeze(variants),
     });

@@ -137,11 +137,14 @@ export class ImageWriter {
     const segments = createTable();
     const contentTypes = createTable();
     const cacheControls = createTable();
+    // By their JSON, the snapshot's own set first: most assets share it.
+    const headerSets = createTable();
+    headerSets.indexOf(JSON.stringify(snapshot.extraHeaders));
     let bodies = 0;
     let heads = 0;
     const assets: AssetRow[] = [];
     for (const asset of snapshot.assets.values()) {
-      const cacheControl = asset.identity.headers["cache-control"] ?? "no-cache";
+      const cacheControl = asset.identity.headers["cache-control"] ?? "";
       assets.push([
         asset.path,
         contentTypes.indexOf(asset.contentType),
@@ -163,6 +166,9 @@ export class ImageWriter {
             variant.etag,
           ];
         }),
+        asset.extraHeaders === snapshot.extraHeaders
+          ? 0
+          : headerSets.indexOf(JSON.stringify(asset.extraHeaders)),
       ]);
     }
     const index: ImageIndex = {
@@ -173,6 +179,8 @@ export class ImageWriter {
       segments: segments.values,
       contentTypes: contentTypes.values,
       cacheControls: cacheControls.values,
+      headerSets: headerSets.values.map((json) => JSON.parse(json)),
+      redirects: snapshot.redirects?.source,
       bodies,
       heads,
       assets,

@@ -10,6 +10,7 @@ export interface AssetInput {
   readonly path: string;
   readonly contentType: string;
   readonly mtimeMs: number;
+  /** "" for none (a `_headers` rule removed it). */
   readonly cacheControl: string;
   /** Identity plus the kept codings, in any order; must contain identity. */
   readonly encoded: readonly EncodedBytes[];
@@ -94,6 +95,7 @@ export function createAsset(input: AssetInput): Asset {
     identity,
     atMaximum: input.atMaximum ?? true,
     source: input.source ?? "",
+    extraHeaders: input.extraHeaders,
   });
 }
 

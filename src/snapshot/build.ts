@@ -1,4 +1,11 @@
 import { resolve } from "node:path";
+import {
+  applyHeaderRules,
+  type HeadInputs,
+  RULE_FILES,
+  readSiteRules,
+  sameHead,
+} from "../rules/site-rules.ts";
 import { createAsset } from "./asset.ts";
 import { cacheControlFor } from "./cache-policy.ts";
 import type { Coding, CompressionLevel } from "./compress.ts";
@@ -78,7 +85,11 @@ export async function buildSnapshot(root: string, options: BuildOptions): Promis
   // A reload must not mistake a file it cannot read for a deleted one.
   if (previous !== undefined && scan.unreadable.length > 0) throw new Error(scan.unreadable[0]);
   for (const message of scan.warnings) warn(message);
-  const { primaries, sidecars } = splitSidecars(scan.files);
+  const rules = readSiteRules(root);
+  for (const message of rules.warnings) warn(message);
+  const { primaries, sidecars } = splitSidecars(
+    scan.files.filter((file) => !RULE_FILES.has(file.urlPath)),
+  );
 
   const progress = startProgress(
     primaries.map((file) => file.size),
@@ -99,8 +110,11 @@ export async function buildSnapshot(root: string, options: BuildOptions): Promis
       const file = primaries[index] as ScannedFile;
       const codings = sidecars.get(file.urlPath);
       const kept = previous?.assets.get(file.urlPath);
-      const fresh = kept?.source === sourceOf(file.version, codings);
-      const asset = fresh ? kept : await loadAsset(file, codings);
+      const head = headFor(file.urlPath);
+      const asset =
+        kept?.source === sourceOf(file.version, codings)
+          ? keepWithHead(kept, head)
+          : await loadAsset(file, codings, head);
       built[index] = asset;
       if (asset !== undefined) options.onAsset?.(asset);
       progress(index);
@@ -108,9 +122,24 @@ export async function buildSnapshot(root: string, options: BuildOptions): Promis
     level === "max" ? budget : undefined,
   );
 
+  /** The file's head: memserve's defaults, then `_headers`. */
+  function headFor(urlPath: string): HeadInputs {
+    const { type } = contentTypeFor(urlPath);
+    const cacheControl = cacheControlFor(urlPath, type, {
+      maxAge: options.maxAge,
+      override: options.cacheControl,
+    });
+    return applyHeaderRules(rules.headers, urlPath, {
+      contentType: type,
+      cacheControl,
+      extraHeaders,
+    });
+  }
+
   async function loadAsset(
     file: ScannedFile,
     codings: ReadonlyMap<Coding, ScannedFile> | undefined,
+    head: HeadInputs,
   ): Promise<Asset | undefined> {
     const read = await readBytes(file, headroom, previous !== undefined, warn);
     if (read === undefined) return undefined;
@@ -124,17 +153,11 @@ export async function buildSnapshot(root: string, options: BuildOptions): Promis
       store: options.store,
       counts,
     });
-    const cacheControl = cacheControlFor(file.urlPath, info.type, {
-      maxAge: options.maxAge,
-      override: options.cacheControl,
-    });
     return createAsset({
       path: file.urlPath,
-      contentType: info.type,
       mtimeMs,
-      cacheControl,
+      ...head,
       encoded,
-      extraHeaders,
       atMaximum: counts.fast === 0,
       source: sourceOf(read.version, codings),
     });
@@ -153,6 +176,24 @@ export async function buildSnapshot(root: string, options: BuildOptions): Promis
     notFoundPage: assets.get(NOT_FOUND_PATH),
     extraHeaders,
     stats,
+    redirects: rules.redirects,
+  });
+}
+
+/**
+ * A kept file's asset, as it is when its head is the same; else the same bodies (no compression)
+ * under the new head (`_headers` changed).
+ */
+function keepWithHead(kept: Asset, head: HeadInputs): Asset {
+  const cacheControl = kept.identity.headers["cache-control"] ?? "";
+  if (sameHead(kept, cacheControl, head)) return kept;
+  return createAsset({
+    path: kept.path,
+    mtimeMs: kept.lastModified,
+    ...head,
+    encoded: kept.variants.map((v) => ({ encoding: v.encoding, bytes: v.bytes })),
+    atMaximum: kept.atMaximum,
+    source: kept.source,
   });
 }
 

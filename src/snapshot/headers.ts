@@ -62,6 +62,7 @@ export interface VariantFacts {
   readonly etag: string;
   /** IMF-fixdate (RFC 9110 §5.6.7). */
   readonly lastModified: string;
+  /** "" for none. */
   readonly cacheControl: string;
   /** True when the asset has more than one variant (RFC 9110 §12.5.5). */
   readonly varies: boolean;
@@ -89,7 +90,7 @@ export function okHeaders(facts: VariantFacts, extra: HeaderSet): HeaderSet {
   if (facts.encoding !== "identity") headers["content-encoding"] = facts.encoding;
   headers.etag = facts.etag;
   headers["last-modified"] = facts.lastModified;
-  headers["cache-control"] = facts.cacheControl;
+  if (facts.cacheControl !== "") headers["cache-control"] = facts.cacheControl;
   headers["accept-ranges"] = "bytes";
   if (facts.varies) headers.vary = "accept-encoding";
   return withExtras(headers, extra);
@@ -104,8 +105,8 @@ export function notModifiedHeaders(facts: VariantFacts, extra: HeaderSet): Heade
   const headers: Record<string, string> = {
     etag: facts.etag,
     "last-modified": facts.lastModified,
-    "cache-control": facts.cacheControl,
   };
+  if (facts.cacheControl !== "") headers["cache-control"] = facts.cacheControl;
   if (facts.varies) headers.vary = "accept-encoding";
   return withExtras(headers, extra);
 }

@@ -1,3 +1,5 @@
+import type { RedirectTable } from "../rules/redirects.ts";
+
 /** Content codings memserve stores, in the server's tie-break preference (RFC 9110 §8.4.1). */
 export type Encoding = "br" | "zstd" | "gzip" | "identity";
 
@@ -51,6 +53,11 @@ export interface Asset {
    * a reload reuses the asset as long as a new scan finds the same.
    */
   readonly source: string;
+  /**
+   * The headers added to its responses after the computed ones: the configured extra headers
+   * merged with what `_headers` sets for its path (the snapshot's own object when no rule does).
+   */
+  readonly extraHeaders: Readonly<Record<string, string>>;
 }
 
 export interface SnapshotStats {
@@ -75,4 +82,6 @@ export interface Snapshot {
   /** Headers added to every response (`--header`, `--cors`), including error responses. */
   readonly extraHeaders: Readonly<Record<string, string>>;
   readonly stats: SnapshotStats;
+  /** The site's `_redirects`, compiled; undefined when it has none. */
+  readonly redirects?: RedirectTable | undefined;
 }

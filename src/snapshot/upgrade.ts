@@ -81,7 +81,7 @@ export async function upgradeSnapshot(
     options.concurrency ?? 4,
     async (asset, index) => {
       if (options.signal?.aborted) return;
-      const next = await upgradeAsset(asset, snapshot.extraHeaders, options.store);
+      const next = await upgradeAsset(asset, options.store);
       progress(index);
       if (options.signal?.aborted) return;
       current.set(next.path, next);
@@ -101,11 +101,7 @@ export async function upgradeSnapshot(
   return changed ? publish() : snapshot;
 }
 
-async function upgradeAsset(
-  asset: Asset,
-  extraHeaders: Readonly<Record<string, string>>,
-  store: CompressionStore | undefined,
-): Promise<Asset> {
+async function upgradeAsset(asset: Asset, store: CompressionStore | undefined): Promise<Asset> {
   const info = contentTypeFor(asset.path);
   const raw = asset.identity.bytes;
   if (!info.compressible || raw.length === 0) return Object.freeze({ ...asset, atMaximum: true });
@@ -121,9 +117,9 @@ async function upgradeAsset(
     path: asset.path,
     contentType: asset.contentType,
     mtimeMs: asset.lastModified,
-    cacheControl: asset.identity.headers["cache-control"] ?? "no-cache",
+    cacheControl: asset.identity.headers["cache-control"] ?? "",
     encoded: [{ encoding: "identity", bytes: raw }, ...kept],
-    extraHeaders,
+    extraHeaders: asset.extraHeaders,
     previous: asset,
     source: asset.source,
   });

@@ -212,9 +212,15 @@ export class LiveSite {
     if (isReload) {
       this.reloadResults.swapped++;
       this.options.onBuild?.("reload", (performance.now() - this.#builderStarted) / 1000);
-      const { added, changed, removed } = message.diff ?? { added: 0, changed: 0, removed: 0 };
+      const { added, changed, removed, redirects } = message.diff ?? {
+        added: 0,
+        changed: 0,
+        removed: 0,
+        redirects: false,
+      };
+      const rules = redirects ? ", _redirects changed" : "";
       this.options.log(
-        `memserve: reloaded: ${added} added, ${changed} changed, ${removed} removed, ${snapshot.assets.size} files, in ${this.#took()}`,
+        `memserve: reloaded: ${added} added, ${changed} changed, ${removed} removed${rules}, ${snapshot.assets.size} files, in ${this.#took()}`,
       );
       this.#settleWaiters();
     }
