@@ -71,4 +71,26 @@ describe("rule files at reload", () => {
       await run.exited;
     }
   }, 40_000);
+
+  test("a file served as immutable that changes under its name is warned about", async () => {
+    const site = siteWith({ "assets/index-BXmT3kLp.js": "console.log(1);\n" });
+    const run = await startCli([site.root, "--port", "0", "--no-cache-dir"]);
+    const port = Number(new URL(run.url).port);
+    try {
+      const first = await rawGet(port, "/assets/index-BXmT3kLp.js");
+      expect(first.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+      writeFileSync(join(site.root, "assets/index-BXmT3kLp.js"), "console.log(2);\n");
+      run.child.kill("SIGHUP");
+      const deadline = Date.now() + 10_000;
+      while (!run.stderr().includes("served as immutable") && Date.now() < deadline) {
+        await Bun.sleep(50);
+      }
+      expect(run.stderr()).toContain(
+        "assets/index-BXmT3kLp.js changed, but it is served as immutable",
+      );
+    } finally {
+      run.child.kill("SIGTERM");
+      await run.exited;
+    }
+  }, 30_000);
 });

@@ -7,7 +7,7 @@ import {
   sameHead,
 } from "../rules/site-rules.ts";
 import { createAsset } from "./asset.ts";
-import { cacheControlFor } from "./cache-policy.ts";
+import { cacheControlFor, IMMUTABLE } from "./cache-policy.ts";
 import type { Coding, CompressionLevel } from "./compress.ts";
 import { encodeVariants } from "./encode.ts";
 import { normalizeExtraHeaders } from "./headers.ts";
@@ -111,10 +111,13 @@ export async function buildSnapshot(root: string, options: BuildOptions): Promis
       const codings = sidecars.get(file.urlPath);
       const kept = previous?.assets.get(file.urlPath);
       const head = headFor(file.urlPath);
-      const asset =
-        kept?.source === sourceOf(file.version, codings)
-          ? keepWithHead(kept, head)
-          : await loadAsset(file, codings, head);
+      const same = kept?.source === sourceOf(file.version, codings);
+      if (kept !== undefined && !same && isImmutable(kept)) {
+        warn(
+          `${file.urlPath.slice(1)} changed, but it is served as immutable (${IMMUTABLE}): browsers and caches that have it keep the old version for a year; give it a new name, or set Cache-Control for it in _headers`,
+        );
+      }
+      const asset = same ? keepWithHead(kept as Asset, head) : await loadAsset(file, codings, head);
       built[index] = asset;
       if (asset !== undefined) options.onAsset?.(asset);
       progress(index);
@@ -178,6 +181,10 @@ export async function buildSnapshot(root: string, options: BuildOptions): Promis
     stats,
     redirects: rules.redirects,
   });
+}
+
+function isImmutable(asset: Asset): boolean {
+  return asset.identity.headers["cache-control"] === IMMUTABLE;
 }
 
 /**

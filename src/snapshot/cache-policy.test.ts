@@ -1,10 +1,9 @@
 import { describe, expect, test } from "bun:test";
-import { cacheControlFor, IMMUTABLE, isHashedName } from "./cache-policy.ts";
+import { cacheControlFor, IMMUTABLE, isContentAddressed, isHashedName } from "./cache-policy.ts";
 
 describe("isHashedName", () => {
   test.each([
     "app.3f9a1c2b.js", // webpack [contenthash:8]
-    "index-BkQ1rX9a.js", // Vite / Rollup base64url
     "chunk.a1b2c3d4e5.css",
     "main-5f2a9c0e.woff2",
     "main.0123456789abcdef0123.js", // webpack full hash
@@ -12,14 +11,28 @@ describe("isHashedName", () => {
     "app.3f9a1c2b.js.map",
     "app.3f9a1c2b.chunk.js",
     "vendor-A1B2C3D4E5.js", // upper-case hex
-    "main-X7KQZ3FA.js", // esbuild base32
-    "index-B-kQ1rX9.js", // base64url containing "-"
-    "index-Bk_Q1rX9.css", // base64url containing "_"
-  ])("%s is hashed", (name) => {
-    expect(isHashedName(name)).toBe(true);
+  ])("%s is hashed anywhere", (name) => {
+    expect(isHashedName(name, false)).toBe(true);
+    expect(isHashedName(name, true)).toBe(true);
   });
 
   test.each([
+    "index-BXmT3kLp.js", // Vite
+    "index-BkQ1rX9a.js",
+    "index-BkQqrXaa.js", // no digit
+    "main-X7KQZ3FA.js", // esbuild base32
+    "index-B-kQ1rX9.js", // base64url containing "-"
+    "index-Bk_Q1rX9.css", // base64url containing "_"
+  ])("%s is hashed in Vite's assets/ only", (name) => {
+    expect(isHashedName(name, true)).toBe(true);
+    expect(isHashedName(name, false)).toBe(false);
+  });
+
+  test.each([
+    "banner-Spring24.jpg", // the editable file
+    "logo-2024.png",
+    "chapter-10.html",
+    "report-v2.pdf",
     "bootstrap.min.js",
     "settings.js",
     "my-component.js",
@@ -35,13 +48,42 @@ describe("isHashedName", () => {
     "bootstrap-datepicker3.min.css",
     "photo-20240115.jpg", // a date: digits only
     "cafe-deadbeef.png", // hex letters only
+    "cover-MyPhotos.png", // two words
     "3f9a1c2b.js", // known miss: no name before the hash
-    "index-BkQqrXaa.js", // known miss: short hash without a digit
     "LICENSE",
     "app.3f9a1c2b", // hash as the extension
     "",
-  ])("%s is not hashed", (name) => {
-    expect(isHashedName(name)).toBe(false);
+  ])("%s is not hashed, even in assets/", (name) => {
+    expect(isHashedName(name, true)).toBe(false);
+  });
+});
+
+describe("isContentAddressed", () => {
+  test.each([
+    "/assets/index-BXmT3kLp.js", // Vite
+    "/_next/static/chunks/main-app.js", // Next.js
+    "/_next/static/css/app.css",
+    "/_app/immutable/entry/start.js", // SvelteKit
+    "/_astro/index.Cx8vY2dL.css", // Astro
+    "/_nuxt/entry.js", // Nuxt
+    "/js/app.3f9a1c2b.js", // webpack
+  ])("%s is immutable", (path) => {
+    expect(isContentAddressed(path)).toBe(true);
+  });
+
+  test.each([
+    "/banner-Spring24.jpg",
+    "/img/banner-Spring24.jpg",
+    "/assets/banner-Spring24.jpg",
+    "/logo-2024.png",
+    "/chapter-10.html",
+    "/report-v2.pdf",
+    "/_nuxt/builds/latest.json", // changes every deploy
+    "/_astro/page.html", // HTML names the rest
+    "/page.3f9a1c2b.html",
+    "/next/static/app.js", // not the framework's directory
+  ])("%s is not", (path) => {
+    expect(isContentAddressed(path)).toBe(false);
   });
 });
 

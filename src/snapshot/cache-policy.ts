@@ -25,6 +25,15 @@ const HEX_TOKEN = /[.-]([0-9a-f]{8,}|[0-9A-F]{8,})$/;
 // contain `-` and `_`; the character before them must be a delimiter.
 const SHORT_TOKEN = /[.-]([A-Za-z0-9_-]{8})$/;
 
+/**
+ * Directories whose files frameworks name by content, so every file there is immutable: Next.js,
+ * SvelteKit, Astro, Nuxt (not `_nuxt/builds/`, whose `latest.json` changes every deploy).
+ */
+const IMMUTABLE_DIRS = /\/(?:_next\/static|_app\/immutable|_astro|_nuxt(?!\/builds\/))\//;
+
+/** Vite's output directory for hashed assets (`build.assetsDir`). */
+const ASSETS_DIR = /\/assets\//;
+
 /** The name without its trailing extension-like parts: `app.3f9a1c2b.min.js` -> `app.3f9a1c2b`. */
 function stemOf(fileName: string): string | undefined {
   const parts = fileName.split(".");
@@ -36,31 +45,61 @@ function stemOf(fileName: string): string | undefined {
   return parts.slice(0, end).join(".");
 }
 
+/** How often the character class (lower case, upper case, digit, other) changes along `token`. */
+function classChanges(token: string): number {
+  const classOf = (c: string) => (/[a-z]/.test(c) ? 0 : /[A-Z]/.test(c) ? 1 : /\d/.test(c) ? 2 : 3);
+  let changes = 0;
+  for (let i = 1; i < token.length; i++) {
+    if (classOf(token[i] as string) !== classOf(token[i - 1] as string)) changes++;
+  }
+  return changes;
+}
+
 /**
  * Whether a file name carries a content hash right before its extension(s).
  *
- * Hashed: a `.` or `-` delimited segment that is 8+ hex digits with at least one digit and one
- * letter, or exactly 8 base64url characters with at least one digit and one upper-case letter.
- * The upper-case requirement rejects words with digits (`awesome4`, `utf8test`); marking a file
- * immutable when it can change is far worse than a missed hash, which only costs a revalidation.
+ * - Anywhere: a `.` or `-` delimited segment of 8+ hex digits, one case, with at least one digit
+ *   and one letter (webpack `[contenthash]`).
+ * - With `shortHashes` (in Vite's `assets/` directory): exactly 8 base64url characters with an
+ *   upper-case letter and at least four changes between lower case, upper case and digits
+ *   (`index-BXmT3kLp.js` has six, `cover-MyPhotos.png` three). Elsewhere such a token is as likely a name (`banner-Spring24.jpg`);
+ *   marking a file immutable when it can change is far worse than a missed hash, which only costs
+ *   a revalidation.
  *
- * Known misses: bare hashes with no name (`3f9a1c2b.js`), short hashes without a digit or an
- * upper-case letter (about 3 in 10 Vite hashes: `index-BkQqrXaa.js`), hashes followed by a word
- * of 6+ letters (`main.3f9a1c2b.bundle.js`) and query-string versioning (`app.js?v=3`).
+ * Known misses: bare hashes with no name (`3f9a1c2b.js`), short hashes outside `assets/`, hashes
+ * followed by a word of 6+ letters (`main.3f9a1c2b.bundle.js`) and query-string versioning
+ * (`app.js?v=3`).
  *
- * @example isHashedName("app.3f9a1c2b.js")      // true
- * @example isHashedName("index-BkQ1rX9a.js")    // true
- * @example isHashedName("jquery-3.7.1.min.js")  // false
- * @example isHashedName("my-component.js")      // false
+ * @example isHashedName("app.3f9a1c2b.js", false)      // true
+ * @example isHashedName("index-BkQ1rX9a.js", true)     // true
+ * @example isHashedName("banner-Spring24.jpg", true)   // false
+ * @example isHashedName("jquery-3.7.1.min.js", false)  // false
  */
-export function isHashedName(fileName: string): boolean {
+export function isHashedName(fileName: string, shortHashes: boolean): boolean {
   const stem = stemOf(fileName);
   if (stem === undefined) return false;
   const hex = HEX_TOKEN.exec(stem)?.[1];
   // Digits and letters both: `20240115` is a date and `deadbeef` a word, not hashes.
   if (hex !== undefined && /\d/.test(hex) && /[a-f]/i.test(hex)) return true;
+  if (!shortHashes) return false;
   const short = SHORT_TOKEN.exec(stem)?.[1];
-  return short !== undefined && /\d/.test(short) && /[A-Z]/.test(short);
+  return short !== undefined && /[A-Z]/.test(short) && classChanges(short) >= 4;
+}
+
+/**
+ * Whether a URL path names its content, so its bytes never change under it: a file in a
+ * framework's immutable directory, or a hashed name (`isHashedName`). HTML never is: it is the
+ * entry point that names the rest.
+ *
+ * @example isContentAddressed("/_astro/index.Cx8vY2dL.css")   // true
+ * @example isContentAddressed("/assets/index-BXmT3kLp.js")    // true
+ * @example isContentAddressed("/banner-Spring24.jpg")         // false
+ */
+export function isContentAddressed(path: string): boolean {
+  const fileName = path.slice(path.lastIndexOf("/") + 1);
+  if (/\.x?html?$/i.test(fileName)) return false;
+  if (IMMUTABLE_DIRS.test(path)) return true;
+  return isHashedName(fileName, ASSETS_DIR.test(path));
 }
 
 /**
@@ -77,7 +116,7 @@ export function cacheControlFor(
   options: CachePolicyOptions,
 ): string {
   if (options.override !== undefined) return options.override;
-  if (isHashedName(path.slice(path.lastIndexOf("/") + 1))) return IMMUTABLE;
+  if (isContentAddressed(path)) return IMMUTABLE;
   if (/^text\/html\s*(;|$)/i.test(contentType)) return REVALIDATE;
   return `public, max-age=${Math.max(0, Math.floor(options.maxAge))}`;
 }
