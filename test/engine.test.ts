@@ -192,6 +192,53 @@ describe.each(["http1", "sendfile"] as const)("%s engine", (engine) => {
     });
   });
 
+  describe("a method with content (POST, PUT): 405 as nginx answers it", () => {
+    test("a small body is read and dropped; the connection goes on with the next request", async () => {
+      const raw = `${request("POST", "/form", false, "Content-Length: 11\r\n")}hello=world${request("GET", "/empty.txt", true)}`;
+      const responses = parseResponses(await rawRequest(t.port, raw, { timeoutMs: 3000 }));
+      expect(responses.map((r) => r.status)).toEqual([405, 200]);
+      expect(responses[0]?.headers.get("allow")).toBe("GET, HEAD, OPTIONS");
+      expect(responses[0]?.headers.get("connection")).toBeUndefined();
+    });
+
+    test("a body arriving in pieces after its head is dropped before the next request", async () => {
+      const client = await RawClient.open(t.port);
+      clients.push(client);
+      client.write(request("PUT", "/a", false, "Content-Length: 10\r\n"));
+      expect(await waitUntil(() => client.responses()?.length === 1, 2000)).toBe(true);
+      client.write("01234");
+      await Bun.sleep(30);
+      client.write(`56789${request("GET", "/empty.txt")}`);
+      expect(await waitUntil(() => client.responses()?.length === 2, 2000)).toBe(true);
+      expect(client.responses()?.map((r) => r.status)).toEqual([405, 200]);
+      expect(client.closed).toBe(false);
+    });
+
+    test.each([
+      ["a body over 64 KiB", "Content-Length: 1000000\r\n"],
+      ["a chunked body", "Transfer-Encoding: chunked\r\n"],
+    ])("%s: 405, then the connection closes", async (_, field) => {
+      const bytes = await rawRequest(t.port, `${request("POST", "/", false, field)}abc`, {
+        timeoutMs: 3000,
+      });
+      const responses = parseResponses(bytes);
+      expect(responses.map((r) => r.status)).toEqual([405]);
+      expect(responses[0]?.headers.get("connection")).toBe("close");
+      await expectStillServing(t.port);
+    });
+
+    test("Content-Length with Transfer-Encoding is refused as a smuggling attempt (400)", async () => {
+      const raw = request(
+        "POST",
+        "/",
+        false,
+        "Content-Length: 3\r\nTransfer-Encoding: chunked\r\n",
+      );
+      const responses = parseResponses(await rawRequest(t.port, `${raw}abc`, { timeoutMs: 3000 }));
+      expect(responses.map((r) => r.status)).toEqual([400]);
+    });
+  });
+
   describe("maximum connections", () => {
     test("one connection over --max-connections is answered 503 and closed; a freed slot serves again", async () => {
       const server = startEngine({ maxConnections: 2 });

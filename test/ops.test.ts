@@ -105,21 +105,29 @@ describe("--admin-port", () => {
 describe("--access-log", () => {
   const logPath = () => join(mkdtempSync(join(tmpdir(), "memserve-access-")), "access.log");
 
-  test("combined: one line per response, written out by shutdown", async () => {
+  test("combined: one line per response with its body bytes, written out by shutdown", async () => {
     const path = logPath();
     const run = await startCli([site.root, "--port", "0", "--no-cache-dir", "--access-log", path]);
-    await fetch(`${run.url}/index.html`, {
+    const page = await fetch(`${run.url}/index.html`, {
       headers: { "user-agent": "ops-test", referer: "http://r/" },
     });
+    const length = page.headers.get("content-length");
     await fetch(`${run.url}/missing`, { method: "HEAD" });
+    await fetch(`${run.url}/index.html`, {
+      headers: { "if-none-match": page.headers.get("etag") ?? "" },
+    });
     run.child.kill("SIGTERM");
     expect(await run.exited).toBe(0);
     const lines = readFileSync(path, "latin1").trimEnd().split("\n");
-    expect(lines).toHaveLength(2);
+    expect(lines).toHaveLength(3);
+    // The body's bytes, as nginx's $body_bytes_sent: not head + body.
     expect(lines[0]).toMatch(
-      /^127\.0\.0\.1 - - \[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d \+0000\] "GET \/index\.html HTTP\/1\.1" 200 \d+ "http:\/\/r\/" "ops-test"$/,
+      new RegExp(
+        `^127\\.0\\.0\\.1 - - \\[\\d\\d/\\w{3}/\\d{4}:\\d\\d:\\d\\d:\\d\\d \\+0000\\] "GET /index\\.html HTTP/1\\.1" 200 ${length} "http://r/" "ops-test"$`,
+      ),
     );
-    expect(lines[1]).toContain('"HEAD /missing HTTP/1.1" 404');
+    expect(lines[1]).toContain('"HEAD /missing HTTP/1.1" 404 0 ');
+    expect(lines[2]).toContain('"GET /index.html HTTP/1.1" 304 0 ');
   }, 30_000);
 
   test("json: one object per line; an unwritable path is a clear error", async () => {

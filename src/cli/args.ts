@@ -12,6 +12,10 @@ export interface CliOptions {
   readonly workers: number;
   readonly spa: boolean;
   readonly cors: boolean;
+  /** `/about` serves `about.html`; `/about.html` redirects to `/about`. */
+  readonly cleanUrls: boolean;
+  /** Redirect pages to the URL with (always) or without (never) a trailing slash. */
+  readonly trailingSlash: "always" | "never" | undefined;
   readonly maxAge: number;
   readonly cacheControl: string | undefined;
   readonly headers: Readonly<Record<string, string>>;
@@ -27,7 +31,7 @@ export interface CliOptions {
   readonly compression: "fast" | "max" | "both";
   /** Where maximum-quality encodings persist between runs; undefined with --no-cache-dir. */
   readonly cacheDir: string | undefined;
-  /** Reload when files under the root change (SIGHUP reloads either way). */
+  /** Reload when files under the root change (default; SIGHUP reloads either way). */
   readonly watch: boolean;
   /** SO_REUSEPORT: another memserve may listen on the same port (zero-downtime restart). */
   readonly reusePort: boolean;
@@ -59,6 +63,9 @@ Options:
   -w, --workers <n>          Server processes sharing the port (default: one per CPU);
                              they share one copy of the files (see README)
   -s, --spa                  Serve /index.html for unknown paths without an extension
+      --clean-urls           Serve /about from about.html, and redirect /about.html there
+      --trailing-slash <m>   always: redirect /about to /about/; never: /about/ to /about
+                             (default: directories get a slash, clean URLs do not)
       --cors                 Allow cross-origin requests (Access-Control-Allow-Origin: *)
       --header "Name: value" Add a header to every response (repeatable)
       --max-age <seconds>    max-age for files that are neither hashed nor HTML (default 3600)
@@ -80,8 +87,9 @@ Options:
                              with unchanged files is at maximum at once
                              (default $XDG_CACHE_HOME/memserve or ~/.cache/memserve)
       --no-cache-dir         Keep nothing between runs
-      --watch                Reload when files change (after 200 ms without changes);
-                             SIGHUP reloads with or without it
+      --no-watch             Do not reload when files change (a frozen deploy); by
+                             default memserve reloads 200 ms after the last change, and
+                             SIGHUP reloads either way
       --reuse-port           Let a new memserve bind the same port before this one stops
                              (zero-downtime restart; see README)
       --max-connections <n>  Open connections at most; more are answered 503 (default
@@ -95,11 +103,13 @@ Options:
 
 Defaults for Cache-Control: names with a content hash (app.3f9a1c2b.js) are
 "public, max-age=31536000, immutable", HTML is "no-cache", others "public, max-age=3600".
-A 404.html at the root is used as the body of 404 responses.
+A 404.html at the root is used as the body of 404 responses. _headers and
+_redirects at the root (Netlify's syntax) are applied, never served (see README).
 
 Every option can also be set in the environment: MEMSERVE_PORT=3000,
 MEMSERVE_SPA=1, MEMSERVE_CACHE_DIR=..., MEMSERVE_HEADER="A: 1\nB: 2", and
 MEMSERVE_DIR for <dir>. Options on the command line win over the environment.
+PORT (set by cloud platforms) is the port when neither --port nor MEMSERVE_PORT is.
 
 Examples:
   memserve ./dist
@@ -153,6 +163,8 @@ const OPTIONS = {
   workers: { type: "string", short: "w", default: String(availableParallelism()) },
   spa: { type: "boolean", short: "s", default: false },
   cors: { type: "boolean", default: false },
+  "clean-urls": { type: "boolean", default: false },
+  "trailing-slash": { type: "string" },
   header: { type: "string", multiple: true, default: [] as string[] },
   "max-age": { type: "string", default: "3600" },
   "cache-control": { type: "string" },
@@ -165,7 +177,9 @@ const OPTIONS = {
   compression: { type: "string", default: "both" },
   "cache-dir": { type: "string" },
   "no-cache-dir": { type: "boolean", default: false },
+  // On by default: `watch` is kept so the flag users already pass still parses.
   watch: { type: "boolean", default: false },
+  "no-watch": { type: "boolean", default: false },
   "reuse-port": { type: "boolean", default: false },
   "max-connections": { type: "string", default: "10000" },
   "admin-port": { type: "string" },
@@ -185,7 +199,8 @@ export const envName = (option: string) => `MEMSERVE_${option.toUpperCase().repl
 /**
  * The options set in the environment, as command-line arguments to put before the real ones (which
  * then win). Booleans take 1/true/yes/on or 0/false/no/off; MEMSERVE_HEADER takes one header per
- * line; MEMSERVE_DIR is the directory when none is given.
+ * line; MEMSERVE_DIR is the directory when none is given; PORT is the port when MEMSERVE_PORT
+ * is not set; MEMSERVE_WATCH=0 turns watching off.
  *
  * @example environmentArgs({ MEMSERVE_PORT: "3000", MEMSERVE_SPA: "1" }) // ["--port", "3000", "--spa"]
  * @throws Error naming the variable when a boolean is neither.
@@ -198,6 +213,7 @@ export function environmentArgs(env: Readonly<Record<string, string | undefined>
     if (value === undefined) continue;
     if (spec.type === "boolean") {
       if (/^(1|true|yes|on)$/i.test(value)) args.push(`--${option}`);
+      else if (option === "watch" && /^(0|false|no|off)$/i.test(value)) args.push("--no-watch");
       else if (!/^(0|false|no|off|)$/i.test(value)) {
         throw new Error(
           `${envName(option)}: expected 1/true/yes/on or 0/false/no/off, got "${value}"`,
@@ -208,6 +224,14 @@ export function environmentArgs(env: Readonly<Record<string, string | undefined>
     } else {
       args.push(`--${option}`, value);
     }
+  }
+  // Cloud platforms (Heroku, Cloud Run, Render...) say where to listen in PORT.
+  const port = env.PORT;
+  if (port !== undefined && env.MEMSERVE_PORT === undefined) {
+    if (!/^\d+$/.test(port) || Number(port) > 65535) {
+      throw new Error(`PORT (environment): expected a port number, got "${port}"`);
+    }
+    args.push("--port", port);
   }
   return args;
 }
@@ -243,6 +267,10 @@ function toOptions(root: string, values: ReturnType<typeof parseRaw>["values"]):
   if (compression !== "fast" && compression !== "max" && compression !== "both") {
     throw new Error(`--compression: expected fast, max or both, got "${compression}"`);
   }
+  const trailingSlash = values["trailing-slash"];
+  if (trailingSlash !== undefined && trailingSlash !== "always" && trailingSlash !== "never") {
+    throw new Error(`--trailing-slash: expected always or never, got "${trailingSlash}"`);
+  }
   const accessLogFormat = values["access-log-format"];
   if (accessLogFormat !== "combined" && accessLogFormat !== "json") {
     throw new Error(`--access-log-format: expected combined or json, got "${accessLogFormat}"`);
@@ -266,6 +294,8 @@ function toOptions(root: string, values: ReturnType<typeof parseRaw>["values"]):
     workers,
     spa: values.spa,
     cors: values.cors,
+    cleanUrls: values["clean-urls"],
+    trailingSlash,
     maxAge: parseInteger("--max-age", values["max-age"], 0, 2147483647),
     cacheControl,
     headers,
@@ -280,7 +310,8 @@ function toOptions(root: string, values: ReturnType<typeof parseRaw>["values"]):
       Number.POSITIVE_INFINITY,
     compression,
     cacheDir: values["no-cache-dir"] ? undefined : (values["cache-dir"] ?? defaultCacheDir()),
-    watch: values.watch,
+    // --watch wins, so a command line's --watch overrides MEMSERVE_WATCH=0.
+    watch: values.watch || !values["no-watch"],
     reusePort: values["reuse-port"],
     maxConnections: parseInteger("--max-connections", values["max-connections"], 0, 10_000_000),
     adminPort:

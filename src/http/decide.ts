@@ -1,7 +1,8 @@
 import type { Asset, Snapshot, Variant } from "../snapshot/types.ts";
 import { evaluatePreconditions, ifRangeMatches } from "./conditional.ts";
+import { type LocateOptions, locate } from "./locate.ts";
 import { chooseVariant } from "./negotiate.ts";
-import { encodePath, parsePath } from "./path.ts";
+import { parsePath } from "./path.ts";
 import { type ByteRange, parseRange } from "./range.ts";
 import { REASONS } from "./reasons.ts";
 
@@ -12,7 +13,7 @@ export interface HeaderReader {
   get(name: string): string | null;
 }
 
-export interface HandlerOptions {
+export interface HandlerOptions extends LocateOptions {
   /** Serve `/index.html` for unknown paths whose last segment has no extension (single-page apps). */
   readonly spa: boolean;
   /** A Range header with more ranges than this (after coalescing) is ignored: the whole body is sent. */
@@ -21,7 +22,13 @@ export interface HandlerOptions {
   readonly cors: boolean;
 }
 
-export const DEFAULT_HANDLER_OPTIONS: HandlerOptions = { spa: false, maxRanges: 16, cors: false };
+export const DEFAULT_HANDLER_OPTIONS: HandlerOptions = {
+  spa: false,
+  maxRanges: 16,
+  cors: false,
+  cleanUrls: false,
+  trailingSlash: undefined,
+};
 
 /** Methods a static snapshot supports (RFC 9110 §9.3); everything else is 405 with this Allow. */
 export const ALLOW = "GET, HEAD, OPTIONS";
@@ -114,10 +121,9 @@ function answerOtherMethod(snapshot: Snapshot, method: string, options: HandlerO
 }
 
 /**
- * The asset a path serves, or the answer when it is not one: a file of the snapshot (`/dir/` is
- * `dir/index.html`); else, or for a forced rule, the first matching `_redirects` rule (Netlify's
- * shadowing); else with --spa `/index.html` for an extension-less path; else a redirect to the
- * directory or a 404.
+ * The asset a path serves, or the answer when it is not one: a file of the snapshot (`locate`);
+ * else, or for a forced rule, the first matching `_redirects` rule (Netlify's shadowing); else
+ * with --spa `/index.html` for an extension-less path; else a 404.
  */
 function resolveAsset(
   snapshot: Snapshot,
@@ -126,39 +132,37 @@ function resolveAsset(
   headers: HeaderReader,
   options: HandlerOptions,
 ): Asset | Outcome {
-  const found = findAsset(snapshot, path);
+  const located = locate(snapshot, path, options);
   const redirects = snapshot.redirects;
-  if (redirects !== undefined && (found === undefined || redirects.hasForced)) {
-    const existing = found !== undefined || isDirectory(snapshot, path);
-    const rule = redirects.find(path, queryOf(target), existing);
+  if (redirects !== undefined && (located === undefined || redirects.hasForced)) {
+    const rule = redirects.find(path, queryOf(target), located !== undefined);
     if (rule?.kind === "redirect") return redirectOutcome(snapshot, rule.status, rule.location);
     if (rule !== undefined) {
       // Only files of the snapshot: a rewrite to a path it does not hold is a 404.
-      const served =
-        findAsset(snapshot, rule.path) ?? snapshot.assets.get(`${rule.path}/index.html`);
+      const served = ruleTarget(snapshot, rule.path);
       if (served === undefined) return notFound(snapshot, headers);
       return rule.status === 404 ? notFoundOutcome(served, headers) : served;
     }
   }
-  if (found !== undefined) return found;
+  if (located?.kind === "asset") return located.asset;
+  if (located !== undefined) {
+    return redirectOutcome(snapshot, 301, `${located.location}${queryOf(target)}`);
+  }
   const fallback = options.spa ? spaFallback(snapshot, path) : undefined;
-  return fallback ?? redirectOrNotFound(snapshot, path, target, headers);
+  return fallback ?? notFound(snapshot, headers);
 }
 
-/** `/dir/` serves `dir/index.html`. */
-function findAsset(snapshot: Snapshot, path: string): Asset | undefined {
-  return snapshot.assets.get(path.endsWith("/") ? `${path}index.html` : path);
-}
-
-/** `/dir` for a directory with an index (answered with a redirect to `/dir/`). */
-function isDirectory(snapshot: Snapshot, path: string): boolean {
-  return !path.endsWith("/") && snapshot.assets.has(`${path}/index.html`);
+/** A rule's target names a file, or a directory (`dir/` or `dir`) for its index. */
+function ruleTarget(snapshot: Snapshot, path: string): Asset | undefined {
+  const { assets } = snapshot;
+  if (path.endsWith("/")) return assets.get(`${path}index.html`);
+  return assets.get(path) ?? assets.get(`${path}/index.html`);
 }
 
 /** With --spa, an unknown path whose last segment has no extension serves `/index.html`. */
 function spaFallback(snapshot: Snapshot, path: string): Asset | undefined {
   const lastSegment = path.slice(path.lastIndexOf("/") + 1);
-  if (lastSegment.includes(".") || isDirectory(snapshot, path)) return undefined;
+  if (lastSegment.includes(".")) return undefined;
   return snapshot.assets.get("/index.html");
 }
 
@@ -175,23 +179,6 @@ function queryOf(target: string): string {
 
 function redirectOutcome(snapshot: Snapshot, status: number, location: string): Outcome {
   return { kind: "status", status, headers: { ...snapshot.extraHeaders, location }, text: "" };
-}
-
-/**
- * `/dir` (a directory with an index) redirects to `dir/` with a relative Location (`./dir/?query`),
- * which can never be read as another origin (`//evil.com`). Anything else is 404.
- */
-function redirectOrNotFound(
-  snapshot: Snapshot,
-  path: string,
-  target: string,
-  headers: HeaderReader,
-): Outcome {
-  if (isDirectory(snapshot, path)) {
-    const lastSegment = path.slice(path.lastIndexOf("/") + 1);
-    return redirectOutcome(snapshot, 301, `./${encodePath(lastSegment)}/${queryOf(target)}`);
-  }
-  return notFound(snapshot, headers);
 }
 
 /** 404 with the root 404.html, or a short text. */

@@ -7,6 +7,7 @@ export interface AccessLogEntry {
     | { readonly method: string; readonly target: string; readonly http10: boolean }
     | undefined;
   readonly status: number;
+  /** Body bytes sent (0 for a HEAD or a 304), as nginx's `$body_bytes_sent`. */
   readonly bytes: number;
   readonly referer: string | null;
   readonly userAgent: string | null;

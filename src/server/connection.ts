@@ -18,6 +18,8 @@ export interface Connection {
   lingering: boolean;
   /** The client shut its sending side: answer what it sent, then close. */
   peerEnded: boolean;
+  /** Bytes of a refused request's content still to read and drop before the next request. */
+  discard: number;
   /** The socket's descriptor, for sendfile (-1: unknown). */
   readonly fd: number;
   /**
@@ -59,6 +61,7 @@ export function newConnection(socket: Sock, sendfileMin: number, sendfileMax: nu
     closing: false,
     lingering: false,
     peerEnded: false,
+    discard: 0,
   };
 }
 

@@ -55,6 +55,9 @@ const DRAIN_IDLE_MS = 250;
 /** Pipelined input beyond this while responses wait for the client to read them ends the connection. */
 const MAX_BUFFERED_INPUT = 64 * 1024;
 
+/** A refused request's content up to this is read and dropped, keeping the connection (nginx too). */
+const MAX_DROPPED_CONTENT = 64 * 1024;
+
 /**
  * Bun's `socket.timeout()` fires on uSockets' 4-second sweep, so `timeout(1)` closed idle connections
  * anywhere from 0.5 s to 4 s after their last byte (measured). The engine sweeps its own connections
@@ -194,6 +197,12 @@ export class Http1Engine {
     let offset = 0;
     // While earlier responses wait for the client to read them, later requests wait in `input`.
     while (offset < input.length && conn.queue.length === 0 && !conn.closing) {
+      if (conn.discard > 0) {
+        const dropped = Math.min(conn.discard, input.length - offset);
+        conn.discard -= dropped;
+        offset += dropped;
+        continue;
+      }
       const located = locateHead(input, offset, this.options.limits);
       if (located.kind === "incomplete") break;
       if (located.kind === "error") {
@@ -207,7 +216,12 @@ export class Http1Engine {
       }
       offset += located.consumed;
       conn.headStartedAt = 0;
-      this.answer(socket, decision.head, decision.outcome);
+      const { content } = decision.head;
+      // nginx's way with a POST: 405, its content read and dropped and the connection kept; one
+      // too large to be worth reading, or chunked, is answered and the connection closed.
+      const closing = content === "chunked" || content > MAX_DROPPED_CONTENT;
+      if (!closing) conn.discard = content;
+      this.answer(socket, decision.head, decision.outcome, closing);
     }
     const rest = input.length - offset;
     conn.input = rest === 0 ? null : Buffer.from(input.subarray(offset));
@@ -274,8 +288,8 @@ export class Http1Engine {
     this.sendOutcome(socket, undefined, statusOutcome(this.snapshot, status), true);
   }
 
-  private answer(socket: Sock, head: RequestHead, outcome: Outcome): void {
-    const close = !head.keepAlive || this.draining;
+  private answer(socket: Sock, head: RequestHead, outcome: Outcome, closing = false): void {
+    const close = closing || !head.keepAlive || this.draining;
     // Fast path: a variant's 200 or 304 on a persistent HTTP/1.1 connection is prepared bytes.
     if (!close || head.http10) {
       if (outcome.kind === "full" && outcome.status === 200) {
@@ -283,7 +297,7 @@ export class Http1Engine {
         refreshDate(ok);
         const length = head.method === "HEAD" ? ok.headLength : ok.bytes.length;
         sendPrepared(socket, ok.bytes, ok.headLength, length);
-        this.answered(socket, head, 200, outcome.variant.encoding, length);
+        this.answered(socket, head, 200, outcome.variant.encoding, length, length - ok.headLength);
         if (close) finish(socket);
         return;
       }
@@ -291,7 +305,7 @@ export class Http1Engine {
         const prepared = wireOf(outcome.variant).notModified;
         refreshDate(prepared);
         send(socket, prepared.bytes, 0, prepared.headLength);
-        this.answered(socket, head, 304, outcome.variant.encoding, prepared.headLength);
+        this.answered(socket, head, 304, outcome.variant.encoding, prepared.headLength, 0);
         if (close) finish(socket);
         return;
       }
@@ -326,17 +340,22 @@ export class Http1Engine {
       status,
       outcome.kind === "status" ? undefined : outcome.variant.encoding,
       bytes,
+      bytes - head.length,
     );
     if (close) finish(socket);
   }
 
-  /** Counts a response (plain numbers) and logs it when the access log is on. */
+  /**
+   * Counts a response (plain numbers: `bytes` on the wire, head included) and logs it when the
+   * access log is on (`bodyBytes`, as nginx's `$body_bytes_sent`).
+   */
   private answered(
     socket: Sock,
     request: RequestHead | undefined,
     status: number,
     encoding: Encoding | undefined,
     bytes: number,
+    bodyBytes: number,
   ): void {
     this.options.counters.count(status, encoding, bytes);
     const log = this.options.accessLog;
@@ -345,7 +364,7 @@ export class Http1Engine {
       remote: socket.remoteAddress,
       request,
       status,
-      bytes,
+      bytes: bodyBytes,
       referer: request?.headers.get("referer") ?? null,
       userAgent: request?.headers.get("user-agent") ?? null,
     });

@@ -65,6 +65,11 @@ export interface RequestHead {
   /** False when the client asked to close (RFC 9112 §9.3) or spoke HTTP/1.0 without keep-alive. */
   readonly keepAlive: boolean;
   readonly http10: boolean;
+  /**
+   * The request's content (RFC 9112 §6.3): its Content-Length (0: none), or `chunked` for a
+   * Transfer-Encoding. Only a method memserve refuses (405) may have any.
+   */
+  readonly content: number | "chunked";
 }
 
 export type ParseResult =
@@ -160,10 +165,12 @@ export function parseHeadText(text: string, limits: HeadLimits): HeadResult {
   const hosts = headers.count("host");
   // RFC 9112 §3.2: a 1.1 request without exactly one Host is a 400.
   if ((!http10 && hosts !== 1) || hosts > 1) return { kind: "error", status: 400 };
-  const framing = checkNoContent(headers);
-  if (framing !== undefined) return { kind: "error", status: framing };
+  const content = contentOf(headers);
+  if (content === 400) return { kind: "error", status: 400 };
+  const refused = content !== 0 && READS.has(method) ? noContentStatus(content) : undefined;
+  if (refused !== undefined) return { kind: "error", status: refused };
   const keepAlive = wantsKeepAlive(headers, http10);
-  return { kind: "request", head: { method, target, headers, keepAlive, http10 } };
+  return { kind: "request", head: { method, target, headers, keepAlive, http10, content } };
 }
 
 /** Field lines in a block that starts with CRLF and ends with CRLF. */
@@ -204,17 +211,27 @@ function originFormOf(target: string, method: string): string | undefined {
   return rest.startsWith("/") ? rest : `/${rest}`;
 }
 
+/** The methods memserve answers, which take no content. */
+const READS = new Set(["GET", "HEAD", "OPTIONS"]);
+
 /**
- * A GET needs no content; accepting some would mean reading and discarding it. Content-Length 0 is
- * fine; a positive one is 413; Transfer-Encoding is 501 (RFC 9112 §6.1 allows refusing what we do
- * not implement); an invalid Content-Length is 400 (RFC 9112 §6.3).
+ * RFC 9112 §6.3: a Transfer-Encoding is `chunked` (with a Content-Length too, a smuggling attempt:
+ * 400); a Content-Length that is not one decimal number (`5, 5`, `-1`) is 400.
  */
-function checkNoContent(headers: RequestHeaders): 400 | 413 | 501 | undefined {
-  if (headers.get("transfer-encoding") !== null) return 501;
+function contentOf(headers: RequestHeaders): number | "chunked" | 400 {
   const length = headers.get("content-length");
-  if (length === null) return undefined;
-  if (!/^\d+$/.test(length)) return 400;
-  return Number(length) === 0 ? undefined : 413;
+  if (headers.get("transfer-encoding") !== null) return length === null ? "chunked" : 400;
+  if (length === null) return 0;
+  return /^\d+$/.test(length) ? Number(length) : 400;
+}
+
+/**
+ * A GET, HEAD or OPTIONS needs no content; accepting some would mean reading and discarding it: a
+ * positive Content-Length is 413, Transfer-Encoding 501 (RFC 9112 §6.1 allows refusing what we do
+ * not implement). Other methods are answered 405, their content read and dropped (see the engine).
+ */
+function noContentStatus(content: number | "chunked"): 413 | 501 {
+  return content === "chunked" ? 501 : 413;
 }
 
 /**

@@ -169,6 +169,7 @@ export async function buildSnapshot(root: string, options: BuildOptions): Promis
   const assets = new Map<string, Asset>();
   for (const asset of built) if (asset !== undefined) assets.set(asset.path, asset);
   const unread = built.length - assets.size;
+  if (assets.size === 0) warn(`no files to serve in ${resolve(root)}`);
   const elapsed = performance.now() - started;
   const stats = statsFor(assets, scan.warnings.length + unread, elapsed);
   return Object.freeze({

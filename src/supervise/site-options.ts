@@ -57,7 +57,13 @@ export function serverOptions(
     reusePort: options.reusePort || options.workers > 1,
     maxConnections: options.maxConnections,
     accessLog,
-    handler: { spa: options.spa, maxRanges: options.maxRanges, cors: options.cors },
+    handler: {
+      spa: options.spa,
+      maxRanges: options.maxRanges,
+      cors: options.cors,
+      cleanUrls: options.cleanUrls,
+      trailingSlash: options.trailingSlash,
+    },
     onError: (error) =>
       console.error(`memserve ${process.pid}: error while answering: ${error.stack}`),
   };

@@ -281,14 +281,28 @@ function warnUnlessMigrating(): void {
   }
 }
 
-function watchRoot(root: string, live: LiveSite): { close(): void } {
-  return watchTree(root, () => void live.reload(), {
-    onChange: () => live.noteChange(),
-    onError: (error) =>
-      console.error(
-        `memserve: warning: stopped watching ${root} (${error.message}); SIGHUP still reloads`,
-      ),
-  });
+/** Watching on by default; where the OS will not (its limit on watches), SIGHUP still reloads. */
+function watchRoot(root: string, live: LiveSite): { close(): void } | undefined {
+  const why = (error: Error) => {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === "ENOSPC" || code === "EMFILE"
+      ? `${code}: the system's limit on file watches is reached (Linux: fs.inotify.max_user_watches)`
+      : error.message;
+  };
+  try {
+    return watchTree(root, () => void live.reload(), {
+      onChange: () => live.noteChange(),
+      onError: (error) =>
+        console.error(
+          `memserve: warning: stopped watching ${root} (${why(error)}); SIGHUP still reloads`,
+        ),
+    });
+  } catch (error) {
+    console.error(
+      `memserve: warning: cannot watch ${root} for changes (${why(error as Error)}); SIGHUP reloads, or start with --no-watch`,
+    );
+    return undefined;
+  }
 }
 
 /** The path large bodies take, said once at startup. */
