@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { execFileSync } from "node:child_process";
-import { rmSync, symlinkSync } from "node:fs";
+import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runCli, startCli } from "./support/cli.ts";
+import { freePort, runCli, startCli } from "./support/cli.ts";
 import { createFixtureSite } from "./support/fixture.ts";
 
 let site: ReturnType<typeof createFixtureSite>;
@@ -34,6 +35,22 @@ describe("memserve CLI (black box)", () => {
     const run = await startCli([site.root, "--port", "0"]);
     run.child.kill("SIGINT");
     expect(await run.exited).toBe(0);
+  });
+
+  test("an empty directory is served with a warning; PORT is honoured", async () => {
+    const empty = mkdtempSync(join(tmpdir(), "memserve-empty-"));
+    try {
+      const port = await freePort();
+      const run = await startCli([empty, "--no-cache-dir"], 20_000, {
+        env: { PORT: String(port) },
+      });
+      expect(run.url).toBe(`http://127.0.0.1:${port}`);
+      expect(run.stderr()).toContain(`no files to serve in ${empty}`);
+      run.child.kill("SIGTERM");
+      expect(await run.exited).toBe(0);
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
   });
 
   test("--spa and --cache-control are applied", async () => {

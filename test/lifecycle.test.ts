@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { accessSync, constants, readFileSync, writeFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
-import { type CliRun, startCli } from "./support/cli.ts";
+import { type CliRun, freePort, startCli } from "./support/cli.ts";
 import { createFixtureSite, noise } from "./support/fixture.ts";
 import { rawGet } from "./support/raw-http.ts";
 
@@ -28,14 +28,6 @@ function tryConnect(port: number): Promise<Socket | string> {
     socket.once("connect", () => resolve(socket));
     socket.once("error", (error: NodeJS.ErrnoException) => resolve(error.code ?? String(error)));
   });
-}
-
-/** A port nothing listens on right now. */
-async function freePort(): Promise<number> {
-  const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const { port } = listener;
-  listener.stop(true);
-  return port;
 }
 
 const startWithTimeout = (seconds: number) =>

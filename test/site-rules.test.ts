@@ -141,3 +141,33 @@ describe.each(ENGINES)("%s engine: _redirects and _headers", (engine) => {
     expect(notModified.headers.get("x-frame-options")).toBe("DENY");
   });
 });
+
+describe.each(ENGINES)("%s engine: --clean-urls --trailing-slash never", (engine) => {
+  let site: ReturnType<typeof createFixtureSite>;
+  let running: TestServer;
+  beforeAll(async () => {
+    site = createFixtureSite({ "about.html": "<!doctype html><title>About</title>" });
+    running = await startTestServer(site.root, {
+      engine,
+      cleanUrls: true,
+      trailingSlash: "never",
+    });
+  });
+  afterAll(async () => {
+    await running.server.stop(1000);
+    site.cleanup();
+  });
+
+  test("/about serves about.html; the .html and slashed forms redirect, keeping the query", async () => {
+    const page = await rawGet(running.port, "/about");
+    expect([page.status, new TextDecoder().decode(page.body)]).toEqual([
+      200,
+      "<!doctype html><title>About</title>",
+    ]);
+    const named = await rawGet(running.port, "/about.html?x=1");
+    expect([named.status, named.headers.get("location")]).toEqual([301, "./about?x=1"]);
+    const docs = await rawGet(running.port, "/docs/");
+    expect([docs.status, docs.headers.get("location")]).toEqual([301, "../docs"]);
+    expect((await rawGet(running.port, "/docs")).status).toBe(200);
+  });
+});

@@ -76,6 +76,27 @@ describe("parseCommandLine", () => {
     expect([all.sendfile, all.sendfileMin, all.sendfileMax]).toEqual(["on", 1, Infinity]);
   });
 
+  test("--clean-urls and --trailing-slash always|never; anything else is refused", () => {
+    const o = serve(["site"]);
+    expect([o.cleanUrls, o.trailingSlash]).toEqual([false, undefined]);
+    const c = serve(["site", "--clean-urls", "--trailing-slash", "never"]);
+    expect([c.cleanUrls, c.trailingSlash]).toEqual([true, "never"]);
+    expect(serve(["site", "--trailing-slash", "always"]).trailingSlash).toBe("always");
+    expect(errorOf(["site", "--trailing-slash", "sometimes"])).toContain("--trailing-slash");
+  });
+
+  test("watching is the default; --no-watch turns it off; --watch still parses", () => {
+    expect(serve(["site"]).watch).toBe(true);
+    expect(serve(["site", "--no-watch"]).watch).toBe(false);
+    expect(serve(["site", "--watch"]).watch).toBe(true);
+  });
+
+  test("build or prune without a directory says what is missing", () => {
+    expect(errorOf(["prune"])).toBe("missing <dir>: memserve prune <dir>");
+    expect(errorOf(["build"])).toBe("missing <dir>: memserve build <dir>");
+    expect(parseCommandLine(["prune", "site"]).kind).toBe("prune");
+  });
+
   test("--help and --version win over everything else", () => {
     expect(parseCommandLine(["--help", "--port", "x"]).kind).toBe("help");
     expect(parseCommandLine(["-v"]).kind).toBe("version");
@@ -138,6 +159,22 @@ describe("configuration by environment (MEMSERVE_*)", () => {
   test("MEMSERVE_DIR is the directory when none is given", () => {
     expect(fromEnv({ MEMSERVE_DIR: "/srv/site" }, []).root).toBe("/srv/site");
     expect(fromEnv({ MEMSERVE_DIR: "/srv/site" }, ["other"]).root).toBe("other");
+  });
+
+  test("PORT (cloud platforms) after --port and MEMSERVE_PORT", () => {
+    expect(fromEnv({ PORT: "5000" }).port).toBe(5000);
+    expect(fromEnv({ PORT: "5000", MEMSERVE_PORT: "3000" }).port).toBe(3000);
+    expect(fromEnv({ PORT: "5000" }, ["site", "--port", "4000"]).port).toBe(4000);
+    const parsed = parseCommandLine(["site"], { PORT: "web" });
+    expect(parsed.kind === "error" ? parsed.message : "").toBe(
+      'PORT (environment): expected a port number, got "web"',
+    );
+  });
+
+  test("MEMSERVE_WATCH=0 turns watching off; a command line's --watch wins", () => {
+    expect(fromEnv({ MEMSERVE_WATCH: "0" }).watch).toBe(false);
+    expect(fromEnv({ MEMSERVE_NO_WATCH: "1" }).watch).toBe(false);
+    expect(fromEnv({ MEMSERVE_WATCH: "0" }, ["site", "--watch"]).watch).toBe(true);
   });
 
   test("a bad value names its variable", () => {

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { type ParseArgsOptionsConfig, parseArgs } from "node:util";
 import { SENDFILE_MAX, SENDFILE_MIN } from "../server/start-server.ts";
@@ -143,6 +144,10 @@ export function parseCommandLine(
   const [first, second] = positionals;
   const sub =
     positionals.length === 2 && (first === "build" || first === "prune") ? first : undefined;
+  // `memserve prune` alone: the subcommand without its directory, unless a directory has that name.
+  if (positionals.length === 1 && (first === "build" || first === "prune") && !existsSync(first)) {
+    return { kind: "error", message: `missing <dir>: memserve ${first} <dir>` };
+  }
   if (positionals.length !== 1 && sub === undefined) {
     return {
       kind: "error",

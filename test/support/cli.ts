@@ -104,3 +104,11 @@ export function runCli(
     });
   });
 }
+
+/** A port nothing listens on right now. */
+export function freePort(): number {
+  const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const { port } = listener;
+  listener.stop(true);
+  return port;
+}
