@@ -67,8 +67,11 @@ export type GateResult =
     }
   | { readonly ok: false; readonly problem: string };
 
-const describe = (a: Answer): string =>
-  `${a.status} ${a.headers.get("content-encoding") ?? "identity"} ${a.bodyBytes} B`;
+const describe = (a: Answer): string => {
+  const location = a.headers.get("location");
+  const coding = a.headers.get("content-encoding") ?? "identity";
+  return `${a.status} ${location === undefined ? coding : `-> ${location}`} ${a.bodyBytes} B`;
+};
 
 /**
  * Checks that the server answers the scenario correctly and returns the exact headers wrk must send
@@ -88,6 +91,13 @@ export async function checkScenario(baseUrl: string, scenario: Scenario): Promis
   const coding = first.headers.get("content-encoding") ?? "";
   if (first.status !== scenario.expectStatus) {
     return { ok: false, problem: `expected ${scenario.expectStatus}, got ${describe(first)}` };
+  }
+  const location = first.headers.get("location");
+  if (scenario.expectLocation !== undefined && location !== scenario.expectLocation) {
+    return {
+      ok: false,
+      problem: `expected Location ${scenario.expectLocation}, got ${location ?? "none"}`,
+    };
   }
   if (scenario.expectStatus === 200 && !scenario.expectCodings.includes(coding)) {
     const wanted = scenario.expectCodings.map((c) => c || "identity").join(" or ");

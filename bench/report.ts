@@ -186,6 +186,33 @@ export function formatSendfileTable(summaries: readonly CaseSummary[]): string |
   return table(["scenario", "req/s sendfile/write", "CPU/req sendfile/write"], rows, 1);
 }
 
+/**
+ * memserve with 10,000 rules over memserve without, per scenario both ran (files: what the rules
+ * cost a request for a file, ideally 1x), and the absolute numbers of the rules-only scenarios.
+ */
+export function formatRulesTable(summaries: readonly CaseSummary[]): string | undefined {
+  const { scenarios, find } = byCase(summaries);
+  const rows = scenarios.flatMap((scenario) => {
+    const rules = find("memserve-rules", scenario);
+    if (rules === undefined) return [];
+    const plain = find("memserve", scenario);
+    const shown = rules.skipped === undefined;
+    return [
+      [
+        scenario,
+        shown ? num(rules.requestsPerSec) : "—",
+        shown ? num(rules.cpuUsPerRequest, 2) : "—",
+        ratio(rules, plain, "requestsPerSec"),
+        ratio(rules, plain, "cpuUsPerRequest"),
+      ],
+    ];
+  });
+  if (rows.length === 0) return undefined;
+  const header = ["scenario", "memserve-rules req/s", "CPU us/req"];
+  header.push("req/s with rules/without", "CPU/req with rules/without");
+  return table(header, rows, 1);
+}
+
 /** `<dir>/2026-01-31<suffix>.md`, or `…<suffix>-2.md` (-3, …) when that one exists: never overwrite. */
 export function reportPath(dir: string, suffix = ""): string {
   const day = new Date().toISOString().slice(0, 10);

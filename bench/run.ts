@@ -15,11 +15,15 @@ import {
   type CaseSummary,
   formatRatioTable,
   formatResultsTable,
+  formatRulesTable,
   formatSendfileTable,
+  median,
   reportPath,
   summarize,
 } from "./report.ts";
-import type { Scenario } from "./scenarios.ts";
+import { writeRulesSite } from "./rules-corpus.ts";
+import { formatRulesCost, measureRulesCost } from "./rules-cost.ts";
+import { runsOn, type Scenario } from "./scenarios.ts";
 import {
   isSteady,
   type LaunchContext,
@@ -81,6 +85,8 @@ interface RunState {
   readonly cases: Map<string, MutableCase>;
   /** Startup lines per server (first round): memserve reports its snapshot's bytes per encoding. */
   readonly startup: Map<ServerName, string>;
+  /** Seconds from spawn to serving, per server and round. */
+  readonly ready: Map<ServerName, number[]>;
 }
 
 async function runServer(name: ServerName, ctx: LaunchContext, o: BenchOptions, state: RunState) {
@@ -95,6 +101,7 @@ async function runServer(name: ServerName, ctx: LaunchContext, o: BenchOptions, 
     return;
   }
   const readySec = ((performance.now() - started) / 1000).toFixed(1);
+  state.ready.set(name, [...(state.ready.get(name) ?? []), Number(readySec)]);
   log(`${name} serving at ${server.url} (ready in ${readySec} s)`);
   // Measure the steady state: memserve's background pass to maximum compression (on the pinned
   // server core) must be over, or it competes with the requests; after a warm start (the image a
@@ -109,7 +116,7 @@ async function runServer(name: ServerName, ctx: LaunchContext, o: BenchOptions, 
     );
   }
   try {
-    for (const scenario of o.scenarios)
+    for (const scenario of o.scenarios.filter((s) => runsOn(s, name)))
       await runScenario(server, scenario, o, caseOf(state, name, scenario.name));
   } finally {
     if (!state.startup.has(name))
@@ -130,11 +137,22 @@ function caseOf(state: RunState, server: string, scenario: string): MutableCase 
 
 function summaries(state: RunState, o: BenchOptions): CaseSummary[] {
   return o.scenarios.flatMap((scenario) =>
-    o.servers.map((server) => {
-      const c = caseOf(state, server, scenario.name);
-      return summarize({ server, scenario: scenario.name, ...c });
-    }),
+    o.servers
+      .filter((server) => runsOn(scenario, server))
+      .map((server) => {
+        const c = caseOf(state, server, scenario.name);
+        return summarize({ server, scenario: scenario.name, ...c });
+      }),
   );
+}
+
+/** Median seconds to serving of memserve with and without the rules, over the rounds. */
+function readyLine(state: RunState): string {
+  const of = (name: ServerName) => {
+    const seconds = median(state.ready.get(name) ?? []);
+    return Number.isFinite(seconds) ? `${seconds.toFixed(1)} s` : "—";
+  };
+  return `Ready in (median of the rounds, spawn to serving): memserve ${of("memserve")}, memserve-rules ${of("memserve-rules")}.`;
 }
 
 function renderReport(o: BenchOptions, machine: string[], state: RunState, tables: string): string {
@@ -177,21 +195,31 @@ async function main(argv: readonly string[]): Promise<number> {
     `sidecars: ${sidecars.written} written, ${sidecars.fresh} current, ${sidecars.skipped} not worth it`,
   );
   const workDir = mkdtempSync(join(tmpdir(), "memserve-bench-"));
+  const rulesRoot = join(BENCH_DIR, ".corpus", profile, "rules-site");
+  let rulesCost: string | undefined;
+  if (o.servers.includes("memserve-rules")) {
+    const linked = writeRulesSite(corpus.root, rulesRoot);
+    log(`rules site ${rulesRoot}: ${linked} files linked, rules written`);
+    rulesCost = formatRulesCost(measureRulesCost(rulesRoot));
+  }
   const ctx = {
     repo: REPO,
     root: corpus.root,
+    rulesRoot,
     workDir,
     cpu: SERVER_CPU,
     startupTimeoutMs: o.startupTimeoutMs,
   };
-  const state: RunState = { cases: new Map(), startup: new Map() };
+  const state: RunState = { cases: new Map(), startup: new Map(), ready: new Map() };
   for (let round = 1; round <= o.rounds; round++) {
     log(`round ${round} of ${o.rounds}`);
     for (const name of o.servers) await runServer(name, ctx, o, state);
   }
   const list = summaries(state, o);
+  const rules = formatRulesTable(list);
+  const rulesSection = rules && [rules, readyLine(state), rulesCost].join("\n\n");
   const sendfile = formatSendfileTable(list);
-  const tables = [formatResultsTable(list), formatRatioTable(list), sendfile]
+  const tables = [formatResultsTable(list), formatRatioTable(list), sendfile, rulesSection]
     .filter((t) => t !== undefined)
     .join("\n\n");
   console.log(tables);

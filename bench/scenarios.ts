@@ -2,6 +2,8 @@
 // before load so a fast wrong answer (a 404, or brotli to a client that did not ask) is never
 // reported as a win.
 import { FIXED_FILES, MEDIA_SIZES_K, mediaPath } from "./corpus.ts";
+import { RULES_REQUESTS } from "./rules-corpus.ts";
+import type { ServerName } from "./servers.ts";
 
 /** What browsers send today; wrk sends no Accept-Encoding unless given one. */
 export const BROWSER_ACCEPT_ENCODING = "gzip, deflate, br, zstd";
@@ -12,7 +14,9 @@ export interface Scenario {
   readonly connections: number;
   /** Request headers besides Host; If-None-Match is added at run time for `revalidate`. */
   readonly headers: Readonly<Record<string, string>>;
-  readonly expectStatus: 200 | 304;
+  readonly expectStatus: 200 | 301 | 304;
+  /** For a redirect, the Location it must give. */
+  readonly expectLocation?: string;
   /**
    * Acceptable Content-Encoding values ("" = identity). memserve picks the smallest variant, so
    * for text it may answer zstd where the others answer br; the report shows the bytes sent.
@@ -20,6 +24,8 @@ export interface Scenario {
   readonly expectCodings: readonly string[];
   /** Send If-None-Match with the ETag the server gave for the same request. */
   readonly revalidate?: true;
+  /** Run only against these servers (the rules scenarios need the rules site). */
+  readonly only?: readonly ServerName[];
 }
 
 const ae = { "Accept-Encoding": BROWSER_ACCEPT_ENCODING };
@@ -88,6 +94,26 @@ export const SCENARIOS: readonly Scenario[] = [
       expectCodings: [""],
     }),
   ),
+  // Answered by the rules of the rules site: an exact redirect and a splat rewrite to a file.
+  {
+    name: "redirect-exact",
+    path: RULES_REQUESTS.redirect.path,
+    connections: 64,
+    headers: ae,
+    expectStatus: 301,
+    expectLocation: RULES_REQUESTS.redirect.location,
+    expectCodings: [""],
+    only: ["memserve-rules"],
+  },
+  {
+    name: "rewrite-splat",
+    path: RULES_REQUESTS.rewrite.path,
+    connections: 64,
+    headers: ae,
+    expectStatus: 200,
+    expectCodings: compressed,
+    only: ["memserve-rules"],
+  },
   {
     name: "tiny-svg-1000",
     path: `/${tinySvg.path}`,
@@ -97,6 +123,10 @@ export const SCENARIOS: readonly Scenario[] = [
     expectCodings: compressed,
   },
 ];
+
+/** Whether `server` runs `scenario`. */
+export const runsOn = (scenario: Scenario, server: ServerName): boolean =>
+  scenario.only === undefined || scenario.only.includes(server);
 
 /** Picks scenarios by name, in the order given (default: all but media-*); throws on an unknown name. */
 export function selectScenarios(names: readonly string[] | undefined): Scenario[] {

@@ -10,18 +10,22 @@ export type ServerName =
   | "memserve-log"
   | "memserve-write"
   | "memserve-sendfile"
+  | "memserve-rules"
   | "nginx"
   | "floor";
 /**
  * `memserve-log`: memserve with the access log on (to a file) and the admin port open, for their
  * cost. `memserve-write`: every body written (`--sendfile off`); `memserve-sendfile`: every body
  * by sendfile (`--sendfile-min 1 --sendfile-max 0`): side by side they give the threshold.
+ * `memserve-rules`: memserve on the same files with 10,000 `_redirects` rules and 1,000
+ * `_headers` blocks (bench/rules-corpus.ts).
  */
 export const SERVER_NAMES: readonly ServerName[] = [
   "memserve",
   "memserve-log",
   "memserve-write",
   "memserve-sendfile",
+  "memserve-rules",
   "nginx",
   "floor",
 ];
@@ -29,6 +33,7 @@ export const SERVER_NAMES: readonly ServerName[] = [
 export const DEFAULT_SERVERS: readonly ServerName[] = [
   "memserve",
   "memserve-log",
+  "memserve-rules",
   "nginx",
   "floor",
 ];
@@ -48,6 +53,8 @@ export interface LaunchContext {
   /** The repository root (memserve and the floor run from there). */
   readonly repo: string;
   readonly root: string;
+  /** The same files with the rule files (bench/rules-corpus.ts), for `memserve-rules`. */
+  readonly rulesRoot?: string;
   /** A scratch directory for logs and nginx's prefix. */
   readonly workDir: string;
   readonly cpu: number;
@@ -69,7 +76,9 @@ export function freePort(): Promise<number> {
 }
 
 function commandFor(name: ServerName, ctx: LaunchContext, port: number): string[] {
-  const listen = [ctx.root, "--port", String(port), "--host", "127.0.0.1"];
+  const root = name === "memserve-rules" ? ctx.rulesRoot : ctx.root;
+  if (root === undefined) throw new Error("memserve-rules needs the rules site (rulesRoot)");
+  const listen = [root, "--port", String(port), "--host", "127.0.0.1"];
   // One process, pinned to the server core like nginx's single worker.
   const memserve = (...extra: string[]) => [
     process.execPath,
@@ -81,6 +90,7 @@ function commandFor(name: ServerName, ctx: LaunchContext, port: number): string[
   ];
   switch (name) {
     case "memserve":
+    case "memserve-rules":
       return memserve();
     case "memserve-write":
       return memserve("--sendfile", "off");
