@@ -132,6 +132,8 @@ export class RedirectTable {
   /** Whether any rule is forced: only then is an existing file's path looked up at all. */
   readonly hasForced: boolean;
   readonly #index: PatternIndex<RedirectRule>;
+  /** The forced rules alone: an existing file's path is tried against these only. */
+  readonly #forced: PatternIndex<RedirectRule>;
 
   constructor(
     rules: readonly RedirectRule[],
@@ -139,8 +141,10 @@ export class RedirectTable {
     readonly source: { readonly file: string; readonly text: string } = { file: "", text: "" },
   ) {
     this.size = rules.length;
-    this.hasForced = rules.some((r) => r.force);
+    const forced = rules.filter((r) => r.force);
+    this.hasForced = forced.length > 0;
     this.#index = new PatternIndex(rules);
+    this.#forced = new PatternIndex(forced);
   }
 
   /**
@@ -149,8 +153,7 @@ export class RedirectTable {
    * the target has its own.
    */
   find(path: string, query: string, existing: boolean): RedirectMatch | undefined {
-    for (const rule of this.#index.candidates(path)) {
-      if (existing && !rule.force) continue;
+    for (const rule of (existing ? this.#forced : this.#index).candidates(path)) {
       const captures = rule.pattern.match(path);
       if (captures !== undefined) return resolveTarget(rule, captures, query);
     }
