@@ -1,59 +1,21 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import {
-  createFixtureSite,
-  ENGINES,
-  INDEX_HTML,
-  startTestServer,
-  type TestServer,
-} from "./support/fixture.ts";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { createFixtureSite, ENGINES, startTestServer, type TestServer } from "./support/fixture.ts";
 import { rawGet } from "./support/raw-http.ts";
 
-// A Netlify/Cloudflare Pages site with every rule kind; each engine serves it.
-const REDIRECTS = `# moved pages
-/old-page        /docs/             301
-/temp            /css/site.css      302
-/blog/:year/:slug /posts/:year/:slug
-/news/*          https://news.example.com/:splat 308
-/q               /docs/?from=q      301
-/css/site.css    /shadowed          301
-/index.html      /forced-away       307!
-/app/*           /app/index.html    200
-/gone/*          /special/404.html  404
-/missing-rewrite/* /nope.html       200
-/*               /index.html        200
-`;
-
-const HEADERS = `/*
-  X-Frame-Options: DENY
-  Link: </css/site.css>; rel=preload; as=style
-/css/*
-  Cache-Control: public, max-age=60
-  Link: </fonts/a.woff2>; rel=preload
-/docs/
-  X-Docs: yes
-/special/*
-  ! X-Frame-Options
-  Vary: Cookie
-`;
-
-const SITE = {
-  _redirects: REDIRECTS,
-  _headers: HEADERS,
-  "app/index.html": "<!doctype html><title>App</title><p>single-page app</p>",
-  // Compressible, so it varies on Accept-Encoding.
-  "special/404.html": `<!doctype html><title>Gone</title>${"<p>this section is gone</p>".repeat(40)}`,
-};
+// The bundled example (examples/rules-site) holds every rule kind, each commented; every engine
+// serves it as it is in the repository.
+const RULES_SITE = join(import.meta.dir, "..", "examples", "rules-site");
+const INDEX_HTML = readFileSync(join(RULES_SITE, "index.html"), "utf8");
 
 describe.each(ENGINES)("%s engine: _redirects and _headers", (engine) => {
-  let site: ReturnType<typeof createFixtureSite>;
   let running: TestServer;
   beforeAll(async () => {
-    site = createFixtureSite(SITE);
-    running = await startTestServer(site.root, { engine });
+    running = await startTestServer(RULES_SITE, { engine });
   });
   afterAll(async () => {
     await running.server.stop(1000);
-    site.cleanup();
   });
   const get = (path: string, headers: Record<string, string> = {}) =>
     rawGet(running.port, path, headers);
@@ -87,7 +49,7 @@ describe.each(ENGINES)("%s engine: _redirects and _headers", (engine) => {
     const css = await get("/css/site.css");
     expect(css.status).toBe(200);
     const forced = await get("/index.html");
-    expect([forced.status, forced.headers.get("location")]).toEqual([307, "/forced-away"]);
+    expect([forced.status, forced.headers.get("location")]).toEqual([301, "/"]);
     // The directory form of the same file is not the forced rule's path.
     expect((await get("/")).status).toBe(200);
   });
@@ -95,7 +57,7 @@ describe.each(ENGINES)("%s engine: _redirects and _headers", (engine) => {
   test("200 rewrites serve a snapshot file under the requested URL, with its validators", async () => {
     const app = await get("/app/settings/profile");
     expect(app.status).toBe(200);
-    expect(new TextDecoder().decode(app.body)).toContain("single-page app");
+    expect(new TextDecoder().decode(app.body)).toContain("A single-page app");
     const etag = app.headers.get("etag") ?? "";
     const again = await get("/app/other", { "If-None-Match": etag });
     expect(again.status).toBe(304);
@@ -106,9 +68,9 @@ describe.each(ENGINES)("%s engine: _redirects and _headers", (engine) => {
   });
 
   test("a 404 rule serves its file with status 404; a rewrite to a missing file is a 404", async () => {
-    const gone = await get("/gone/anything");
+    const gone = await get("/retired/anything");
     expect(gone.status).toBe(404);
-    expect(new TextDecoder().decode(gone.body)).toContain("this section is gone");
+    expect(new TextDecoder().decode(gone.body)).toContain("This section is gone");
     expect(gone.headers.get("etag")).toBeUndefined();
     const missing = await get("/missing-rewrite/x");
     expect(missing.status).toBe(404);
@@ -119,7 +81,7 @@ describe.each(ENGINES)("%s engine: _redirects and _headers", (engine) => {
     const css = await get("/css/site.css", { "Accept-Encoding": "br" });
     expect(css.headers.get("x-frame-options")).toBe("DENY");
     expect(css.headers.get("link")).toBe(
-      "</css/site.css>; rel=preload; as=style, </fonts/a.woff2>; rel=preload",
+      "</css/site.css>; rel=preload; as=style, </fonts/site.woff2>; rel=preload; as=font; crossorigin",
     );
     expect(css.headers.get("cache-control")).toBe("public, max-age=60");
     expect(css.headers.get("content-encoding")).toBe("br");
@@ -129,7 +91,7 @@ describe.each(ENGINES)("%s engine: _redirects and _headers", (engine) => {
   });
 
   test("_headers: ! removes; Vary merges with accept-encoding; 304s carry the rule's fields", async () => {
-    const page = await get("/special/404.html");
+    const page = await get("/retired/gone.html");
     expect(page.headers.get("x-frame-options")).toBeUndefined();
     expect(page.headers.get("vary")).toBe("accept-encoding, Cookie");
     const css = await get("/css/site.css");
