@@ -108,7 +108,7 @@ A 404.html at the root is used as the body of 404 responses. _headers and
 _redirects at the root (Netlify's syntax) are applied, never served (see README).
 
 Every option can also be set in the environment: MEMSERVE_PORT=3000,
-MEMSERVE_SPA=1, MEMSERVE_CACHE_DIR=..., MEMSERVE_HEADER="A: 1\nB: 2", and
+MEMSERVE_SPA=1, MEMSERVE_CACHE_DIR=..., MEMSERVE_HEADER="A: 1\\nB: 2", and
 MEMSERVE_DIR for <dir>. Options on the command line win over the environment.
 PORT (set by cloud platforms) is the port when neither --port nor MEMSERVE_PORT is.
 
