@@ -57,7 +57,7 @@ export function generateHeaders(): string {
 }
 
 /** Every file under `dir`, as paths relative to it. */
-function filesUnder(dir: string): string[] {
+export function filesUnder(dir: string): string[] {
   return readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter((entry) => entry.isFile())
     .map((entry) => relative(dir, join(entry.parentPath, entry.name)));

@@ -1,12 +1,11 @@
 // What 10,000 site rules cost outside the request path: compiling them when a snapshot is built or
 // mapped, and one lookup of the table, which a request pays only when its head is not in the
 // decision cache (wrk repeats one head, so its rows measure the cached path).
-import { readdirSync } from "node:fs";
-import { join, relative, sep } from "node:path";
+import { sep } from "node:path";
 import { compileRedirects } from "../src/rules/redirects.ts";
 import { applyHeaderRules, RULE_FILES, readSiteRules } from "../src/rules/site-rules.ts";
 import { median } from "./report.ts";
-import { RULES_REQUESTS } from "./rules-corpus.ts";
+import { filesUnder, RULES_REQUESTS } from "./rules-corpus.ts";
 
 export interface RulesCost {
   readonly redirects: number;
@@ -32,9 +31,8 @@ function timeMs(run: () => void): number {
 
 /** URL paths of the files a snapshot of `root` serves (rule files and `.gz`/`.br` sidecars left out). */
 function servedPaths(root: string): string[] {
-  return readdirSync(root, { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile())
-    .map((entry) => `/${relative(root, join(entry.parentPath, entry.name)).split(sep).join("/")}`)
+  return filesUnder(root)
+    .map((file) => `/${file.split(sep).join("/")}`)
     .filter((path) => !RULE_FILES.has(path) && !/\.(gz|br)$/.test(path));
 }
 
