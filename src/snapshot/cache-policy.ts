@@ -76,14 +76,47 @@ function classChanges(token: string): number {
  * @example isHashedName("jquery-3.7.1.min.js", false)  // false
  */
 export function isHashedName(fileName: string, shortHashes: boolean): boolean {
+  return hashTokenOf(fileName, shortHashes) !== undefined;
+}
+
+/**
+ * Where the content hash of a hashed name (`isHashedName`) stands in it, as `[start, end)`.
+ *
+ * @example hashTokenOf("app.3f9a1c2b.js", false) // [4, 12]
+ */
+export function hashTokenOf(
+  fileName: string,
+  shortHashes: boolean,
+): readonly [number, number] | undefined {
   const stem = stemOf(fileName);
-  if (stem === undefined) return false;
+  if (stem === undefined) return undefined;
+  const at = (token: string): readonly [number, number] => [
+    stem.length - token.length,
+    stem.length,
+  ];
   const hex = HEX_TOKEN.exec(stem)?.[1];
   // Digits and letters both: `20240115` is a date and `deadbeef` a word, not hashes.
-  if (hex !== undefined && /\d/.test(hex) && /[a-f]/i.test(hex)) return true;
-  if (!shortHashes) return false;
+  if (hex !== undefined && /\d/.test(hex) && /[a-f]/i.test(hex)) return at(hex);
+  if (!shortHashes) return undefined;
   const short = SHORT_TOKEN.exec(stem)?.[1];
-  return short !== undefined && /[A-Z]/.test(short) && classChanges(short) >= 4;
+  return short !== undefined && /[A-Z]/.test(short) && classChanges(short) >= 4
+    ? at(short)
+    : undefined;
+}
+
+/**
+ * Where the content hash stands in a URL path, as `[start, end)` of `path`: a hashed name outside
+ * HTML; in Vite's `assets/` and the frameworks' immutable directories short hashes count too.
+ *
+ * @example hashInPath("/assets/index-BXmT3kLp.js") // [14, 22]
+ * @example hashInPath("/logo-2024.png")            // undefined
+ */
+export function hashInPath(path: string): readonly [number, number] | undefined {
+  const nameAt = path.lastIndexOf("/") + 1;
+  const fileName = path.slice(nameAt);
+  if (/\.x?html?$/i.test(fileName)) return undefined;
+  const token = hashTokenOf(fileName, ASSETS_DIR.test(path) || IMMUTABLE_DIRS.test(path));
+  return token && [nameAt + token[0], nameAt + token[1]];
 }
 
 /**
