@@ -37,12 +37,13 @@ describe("Use-As-Dictionary for versioned files (RFC 9842 §2.1)", () => {
   });
 
   test("every announced pattern matches its own file and the next version, and nothing else", () => {
-    for (const [path, next, other] of [
+    const cases: [string, string, string][] = [
       ["/assets/app.3f9a1c2b.js", "/assets/app.77aa0011.js", "/assets/vendor.77aa0011.js"],
       ["/x/a+b.3f9a1c2b.js", "/x/a+b.0000ffff.js", "/x/aab.0000ffff.js"],
-    ]) {
-      const pattern = compileMatch(useAsDictionaryFor(path as string) as string);
-      expect(pattern?.test({ pathname: encodeURI(path as string) })).toBe(true);
+    ];
+    for (const [path, next, other] of cases) {
+      const pattern = compileMatch(useAsDictionaryFor(path) ?? "");
+      expect(pattern?.test({ pathname: encodeURI(path) })).toBe(true);
       expect(pattern?.test({ pathname: next })).toBe(true);
       expect(pattern?.test({ pathname: other })).toBe(false);
     }
