@@ -2,8 +2,8 @@
 // the request field that names the client's dictionary.
 import { promisify } from "node:util";
 import zlib from "node:zlib";
+import type { DeltaCoding } from "../snapshot/types.ts";
 
-export type DeltaCoding = "dcb" | "dcz";
 export const DELTA_CODINGS: readonly DeltaCoding[] = ["dcb", "dcz"];
 
 /** §4.1: `dcb` streams start with these 4 bytes, then the dictionary's SHA-256. */

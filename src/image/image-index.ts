@@ -1,4 +1,4 @@
-import type { Encoding, SnapshotStats } from "../snapshot/types.ts";
+import type { ContentCoding, SnapshotStats } from "../snapshot/types.ts";
 
 /**
  * An image's index: a small JSON file beside the segments, everything a process needs to serve the
@@ -6,10 +6,15 @@ import type { Encoding, SnapshotStats } from "../snapshot/types.ts";
  * segment names) are tables referenced by number, so 20,000 files cost a few hundred bytes each.
  * Headers are not stored: they are recomputed from these facts, exactly as the build made them.
  */
-export const INDEX_VERSION = 3;
+export const INDEX_VERSION = 4;
 
-/** `[encoding, segment, offset, length, headLength, etag]`. */
-export type VariantRow = readonly [Encoding, number, number, number, number, string];
+/**
+ * `[encoding, segment, offset, length, headLength, etag]`, and for a delta (RFC 9842) the base64
+ * SHA-256 of its dictionary.
+ */
+export type VariantRow =
+  | readonly [ContentCoding, number, number, number, number, string]
+  | readonly [ContentCoding, number, number, number, number, string, string];
 
 /**
  * `[path, contentType, lastModified (ms), cacheControl, atMaximum (0/1), source, variants,

@@ -3,8 +3,15 @@ import { dirname, resolve } from "node:path";
 import { compileRedirects } from "../rules/redirects.ts";
 import { makeVariant } from "../snapshot/asset.ts";
 import { NOT_FOUND_PATH } from "../snapshot/build.ts";
-import { notModifiedHeaders, okHeaders } from "../snapshot/headers.ts";
-import type { Asset, Encoding, Snapshot, Variant } from "../snapshot/types.ts";
+import { notModifiedHeaders, okHeaders, varyFor } from "../snapshot/headers.ts";
+import type {
+  Asset,
+  ContentCoding,
+  DeltaCoding,
+  Encoding,
+  Snapshot,
+  Variant,
+} from "../snapshot/types.ts";
 
 type HeaderSet = Readonly<Record<string, string>>;
 
@@ -79,7 +86,7 @@ export function unmapReplacedSoon(): void {
   collecting.unref();
 }
 
-const ENCODING_CODES: readonly Encoding[] = ["identity", "br", "zstd", "gzip"];
+const ENCODING_CODES: readonly ContentCoding[] = ["identity", "br", "zstd", "gzip", "dcb", "dcz"];
 
 /**
  * The assets of an image as a read-only Map. The index is kept as columns (typed arrays and a few
@@ -102,6 +109,8 @@ class ImageAssets implements ReadonlyMap<string, Asset> {
   readonly #offset: Float64Array;
   readonly #length: Float64Array;
   readonly #headLength: Uint32Array;
+  /** For a delta, its dictionary's hash (base64); undefined for the asset's own variants. */
+  readonly #dictionary: (string | undefined)[];
   readonly #made = new Map<number, Asset>();
 
   /** The index's tables only: its rows are copied into the columns and then let go. */
@@ -135,6 +144,7 @@ class ImageAssets implements ReadonlyMap<string, Asset> {
     this.#offset = new Float64Array(variantCount);
     this.#length = new Float64Array(variantCount);
     this.#headLength = new Uint32Array(variantCount);
+    this.#dictionary = new Array(variantCount);
     let v = 0;
     rows.forEach(([path, type, modified, cache, atMaximum, source, variants, headerSet], i) => {
       this.#positions.set(path, i);
@@ -147,7 +157,7 @@ class ImageAssets implements ReadonlyMap<string, Asset> {
       this.#lastModified[i] = modified;
       this.#atMaximum[i] = atMaximum;
       this.#variantStart[i] = v;
-      for (const [encoding, segment, offset, length, headLength, etag] of variants) {
+      for (const [encoding, segment, offset, length, headLength, etag, dictionary] of variants) {
         if (maps[segment] === undefined) throw new Error(`bad segment number in ${path}`);
         this.#encoding[v] = ENCODING_CODES.indexOf(encoding);
         this.#segment[v] = segment;
@@ -155,6 +165,7 @@ class ImageAssets implements ReadonlyMap<string, Asset> {
         this.#length[v] = length;
         this.#headLength[v] = headLength;
         this.#etags[v] = etag;
+        this.#dictionary[v] = dictionary;
         v++;
       }
     });
@@ -213,14 +224,17 @@ class ImageAssets implements ReadonlyMap<string, Asset> {
     const lastModifiedText = new Date(lastModified).toUTCString();
     const start = this.#variantStart[i] as number;
     const end = this.#variantStart[i + 1] as number;
-    const varies = end - start > 1;
+    let own = 0;
+    for (let v = start; v < end; v++) if (this.#dictionary[v] === undefined) own++;
+    const vary = varyFor(own, own < end - start);
     const variants: Variant[] = [];
+    const deltas = new Map<string, Variant<DeltaCoding>[]>();
     for (let v = start; v < end; v++) {
       const segment = this.#segment[v] as number;
       const length = this.#length[v] as number;
       const headLength = this.#headLength[v] as number;
       const etag = this.#etags[v] as string;
-      const encoding = ENCODING_CODES[this.#encoding[v] as number] as Encoding;
+      const encoding = ENCODING_CODES[this.#encoding[v] as number] as ContentCoding;
       const location = {
         dir: this.dir,
         segment: this.#tables.segments[segment] as string,
@@ -233,18 +247,23 @@ class ImageAssets implements ReadonlyMap<string, Asset> {
         etag,
         lastModified: lastModifiedText,
         cacheControl,
-        varies,
+        vary,
       };
-      variants.push(
-        makeVariant({
-          encoding,
-          response: viewOf(this.maps[segment] as Uint8Array, location, length),
-          headLength,
-          etag,
-          headers: okHeaders(facts, extraHeaders),
-          notModifiedHeaders: notModifiedHeaders(facts, extraHeaders),
-        }),
-      );
+      const variant = makeVariant({
+        encoding,
+        response: viewOf(this.maps[segment] as Uint8Array, location, length),
+        headLength,
+        etag,
+        headers: okHeaders(facts, extraHeaders),
+        notModifiedHeaders: notModifiedHeaders(facts, extraHeaders),
+      });
+      const dictionary = this.#dictionary[v];
+      if (dictionary === undefined) variants.push(variant as Variant<Encoding>);
+      else
+        deltas.set(dictionary, [
+          ...(deltas.get(dictionary) ?? []),
+          variant as Variant<DeltaCoding>,
+        ]);
     }
     const identity = variants.find((v) => v.encoding === "identity");
     if (identity === undefined) throw new Error(`no identity variant for ${path}`);
@@ -257,6 +276,7 @@ class ImageAssets implements ReadonlyMap<string, Asset> {
       extraHeaders,
       identity,
       variants: Object.freeze(variants),
+      deltas: Object.freeze(deltas),
     });
   }
 }

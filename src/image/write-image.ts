@@ -1,8 +1,17 @@
 import { renameSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import type { Asset, Snapshot, Variant } from "../snapshot/types.ts";
-import { type AssetRow, createTable, type ImageIndex, INDEX_VERSION } from "./image-index.ts";
+import { storedVariants } from "../snapshot/asset.ts";
+import type { Asset, ContentCoding, Snapshot, Variant } from "../snapshot/types.ts";
+import {
+  type AssetRow,
+  createTable,
+  type ImageIndex,
+  INDEX_VERSION,
+  type VariantRow,
+} from "./image-index.ts";
 import { LARGE_RESPONSE, locationOf, PACK_LIMIT, segmentSize, writeSegment } from "./segments.ts";
+
+type AnyVariant = Variant<ContentCoding>;
 
 /** What `writeImage` wrote: the index's path and what the image holds. */
 export interface WrittenImage {
@@ -60,8 +69,8 @@ export function writeImage(
 export class ImageWriter {
   readonly #dir: string;
   /** Where each response placed so far went (a response in an open pack has none yet). */
-  readonly #refs = new Map<Variant, Ref>();
-  readonly #added = new Set<Variant>();
+  readonly #refs = new Map<AnyVariant, Ref>();
+  readonly #added = new Set<AnyVariant>();
   readonly #packs = { identity: new Pack(), coded: new Pack() };
   #bytesWritten = 0;
 
@@ -71,7 +80,7 @@ export class ImageWriter {
 
   /** References what `asset` has in a segment of the dir; writes the rest, or packs it. */
   add(asset: Asset): void {
-    for (const variant of asset.variants) {
+    for (const { variant } of storedVariants(asset)) {
       if (this.#added.has(variant)) continue;
       this.#added.add(variant);
       const location = locationOf(variant.response);
@@ -97,10 +106,10 @@ export class ImageWriter {
    * Where the variants `snapshot` holds are (a pack is sparse by these alone); those still in an
    * open pack have no segment yet.
    */
-  #liveRefs(snapshot: Snapshot): Map<Variant, Ref> {
-    const live = new Map<Variant, Ref>();
+  #liveRefs(snapshot: Snapshot): Map<AnyVariant, Ref> {
+    const live = new Map<AnyVariant, Ref>();
     for (const asset of snapshot.assets.values()) {
-      for (const variant of asset.variants) {
+      for (const { variant } of storedVariants(asset)) {
         const ref = this.#refs.get(variant);
         if (ref !== undefined) live.set(variant, ref);
       }
@@ -108,7 +117,7 @@ export class ImageWriter {
     return live;
   }
 
-  #place(variant: Variant): void {
+  #place(variant: AnyVariant): void {
     if (variant.response.length >= LARGE_RESPONSE) {
       this.#store("b", [variant]);
       return;
@@ -118,7 +127,7 @@ export class ImageWriter {
     pack.push(variant);
   }
 
-  #store(kind: "b" | "p", group: readonly Variant[]): void {
+  #store(kind: "b" | "p", group: readonly AnyVariant[]): void {
     if (group.length === 0) return;
     const segment = writeSegment(
       this.#dir,
@@ -152,19 +161,20 @@ export class ImageWriter {
         cacheControls.indexOf(cacheControl),
         asset.atMaximum ? 1 : 0,
         asset.source,
-        asset.variants.map((variant) => {
+        [...storedVariants(asset)].map(({ variant, dictionary }): VariantRow => {
           const ref = this.#refs.get(variant) as Ref;
           const headLength = variant.response.length - variant.size;
           bodies += variant.size;
           heads += headLength;
-          return [
+          const row = [
             variant.encoding,
             segments.indexOf(ref.segment),
             ref.offset,
             variant.response.length,
             headLength,
             variant.etag,
-          ];
+          ] as const;
+          return dictionary === undefined ? row : [...row, dictionary];
         }),
         asset.extraHeaders === snapshot.extraHeaders
           ? 0
@@ -203,16 +213,16 @@ export class ImageWriter {
 
 /** Small responses gathered for one pack segment. */
 class Pack {
-  variants: Variant[] = [];
+  variants: AnyVariant[] = [];
   bytes = 0;
 
-  push(variant: Variant): void {
+  push(variant: AnyVariant): void {
     this.variants.push(variant);
     this.bytes += variant.response.length;
   }
 
   /** The variants gathered, leaving the pack empty. */
-  take(): Variant[] {
+  take(): AnyVariant[] {
     const taken = this.variants;
     this.variants = [];
     this.bytes = 0;
@@ -224,7 +234,7 @@ class Pack {
  * The variants in packs whose live bytes (`refs`) are under COMPACT_BELOW of their size, to be
  * written again into new packs.
  */
-function takeSparse(refs: ReadonlyMap<Variant, Ref>, dir: string): Variant[] {
+function takeSparse(refs: ReadonlyMap<AnyVariant, Ref>, dir: string): AnyVariant[] {
   const live = new Map<string, number>();
   for (const [variant, ref] of refs) {
     live.set(ref.segment, (live.get(ref.segment) ?? 0) + variant.response.length);
@@ -234,7 +244,7 @@ function takeSparse(refs: ReadonlyMap<Variant, Ref>, dir: string): Variant[] {
     const isPack = segment.startsWith("p-");
     if (isPack && bytes < COMPACT_BELOW * segmentSize(dir, segment)) sparse.add(segment);
   }
-  const taken: Variant[] = [];
+  const taken: AnyVariant[] = [];
   for (const [variant, ref] of refs) {
     if (sparse.has(ref.segment)) taken.push(variant);
   }

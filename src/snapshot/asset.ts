@@ -1,9 +1,26 @@
 import { serializeHead } from "../http/http1-head.ts";
 import type { EncodedBytes } from "./encode.ts";
 import { strongEtag } from "./etag.ts";
-import { notModifiedHeaders, okHeaders } from "./headers.ts";
+import { notModifiedHeaders, okHeaders, type VariantFacts, varyFor } from "./headers.ts";
 import { takeHeadroom } from "./read-file.ts";
-import { type Asset, ENCODINGS, type Encoding, type Variant } from "./types.ts";
+import {
+  type Asset,
+  type ContentCoding,
+  type DeltaCoding,
+  ENCODINGS,
+  type Encoding,
+  type Variant,
+} from "./types.ts";
+
+/** A delta of the file against one dictionary (RFC 9842), made by `encodeDelta`. */
+export interface DeltaInput {
+  /** The dictionary's SHA-256, base64. */
+  readonly dictionary: string;
+  readonly coding: DeltaCoding;
+  readonly bytes: Uint8Array;
+}
+
+const NO_DELTAS: ReadonlyMap<string, readonly Variant<DeltaCoding>[]> = Object.freeze(new Map());
 
 export interface AssetInput {
   /** Decoded URL path: `/css/app.css`. */
@@ -25,6 +42,8 @@ export interface AssetInput {
    * variant whose bytes and Vary are unchanged is reused as is (same ETag, same prepared response).
    */
   readonly previous?: Asset | undefined;
+  /** Deltas against earlier versions, each kept only when smaller than every stored variant. */
+  readonly deltas?: readonly DeltaInput[] | undefined;
 }
 
 /**
@@ -51,21 +70,21 @@ export function createAsset(input: AssetInput): Asset {
   const lastModified =
     input.previous?.lastModified ?? Math.floor(Math.min(input.mtimeMs, Date.now()) / 1000) * 1000;
   const lastModifiedText = new Date(lastModified).toUTCString();
-  const varies = input.encoded.length > 1;
-  const previousVaries = (input.previous?.variants.length ?? 0) > 1;
-  const reusable = previousVaries === varies ? input.previous : undefined;
-  const variants = [...input.encoded].sort(bySizeThenPreference).map((e): Variant => {
-    const same = reusable?.variants.find((v) => v.bytes === e.bytes);
-    if (same !== undefined) return same;
-    const etag = strongEtag(e.bytes, e.encoding);
-    const facts = {
+  const deltas = input.deltas ?? [];
+  const vary = varyFor(input.encoded.length, deltas.length > 0);
+  const previous = input.previous;
+  const previousVary = previous && varyFor(previous.variants.length, previous.deltas.size > 0);
+  const reusable = previousVary === vary ? previous : undefined;
+  const make = <C extends ContentCoding>(encoding: C, bytes: Uint8Array): Variant<C> => {
+    const etag = strongEtag(bytes, encoding);
+    const facts: VariantFacts = {
       contentType: input.contentType,
-      encoding: e.encoding,
-      size: e.bytes.length,
+      encoding,
+      size: bytes.length,
       etag,
       lastModified: lastModifiedText,
       cacheControl: input.cacheControl,
-      varies,
+      vary,
     };
     const headers = okHeaders(facts, input.extraHeaders);
     // The complete 200 response in one buffer: the head, then the body. The HTTP/1.1 engine sends
@@ -74,17 +93,20 @@ export function createAsset(input: AssetInput): Asset {
     // front of the bytes as read; other bodies (compressor output) are copied once.
     const head = serializeHead(200, headers, new Date(lastModified).toUTCString());
     const headLength = Buffer.byteLength(head, "latin1");
-    const response = takeHeadroom(e.bytes, headLength) ?? copyAfter(headLength, e.bytes);
+    const response = takeHeadroom(bytes, headLength) ?? copyAfter(headLength, bytes);
     response.write(head, 0, "latin1");
     return makeVariant({
-      encoding: e.encoding,
+      encoding,
       response,
       headLength,
       etag,
       headers,
       notModifiedHeaders: notModifiedHeaders(facts, input.extraHeaders),
     });
-  });
+  };
+  const variants = [...input.encoded]
+    .sort(bySizeThenPreference)
+    .map((e) => reusable?.variants.find((v) => v.bytes === e.bytes) ?? make(e.encoding, e.bytes));
   const identity = variants.find((v) => v.encoding === "identity");
   if (identity === undefined) throw new Error(`no identity variant for ${input.path}`);
   return Object.freeze({
@@ -93,15 +115,44 @@ export function createAsset(input: AssetInput): Asset {
     lastModified,
     variants: Object.freeze(variants),
     identity,
+    deltas: deltasOf(deltas, reusable, make),
     atMaximum: input.atMaximum ?? true,
     source: input.source ?? "",
     extraHeaders: input.extraHeaders,
   });
 }
 
+/** The deltas by dictionary, ascending by size; an unchanged one is the previous object. */
+function deltasOf(
+  deltas: readonly DeltaInput[],
+  reusable: Asset | undefined,
+  make: (coding: DeltaCoding, bytes: Uint8Array) => Variant<DeltaCoding>,
+): ReadonlyMap<string, readonly Variant<DeltaCoding>[]> {
+  if (deltas.length === 0) return NO_DELTAS;
+  const byDictionary = new Map<string, Variant<DeltaCoding>[]>();
+  for (const delta of deltas) {
+    const kept = reusable?.deltas.get(delta.dictionary)?.find((v) => v.bytes === delta.bytes);
+    const list = byDictionary.get(delta.dictionary) ?? [];
+    list.push(kept ?? make(delta.coding, delta.bytes));
+    byDictionary.set(delta.dictionary, list);
+  }
+  for (const list of byDictionary.values()) list.sort((a, b) => a.size - b.size);
+  return Object.freeze(byDictionary);
+}
+
+/** Every stored response of an asset: its variants, then its deltas with their dictionary. */
+export function* storedVariants(
+  asset: Asset,
+): Generator<{ readonly variant: Variant<ContentCoding>; readonly dictionary?: string }> {
+  for (const variant of asset.variants) yield { variant };
+  for (const [dictionary, list] of asset.deltas) {
+    for (const variant of list) yield { variant, dictionary };
+  }
+}
+
 /** What a variant is made of, whoever made its response buffer (`createAsset`, `readImage`). */
-export interface VariantParts {
-  readonly encoding: Encoding;
+export interface VariantParts<C extends ContentCoding = Encoding> {
+  readonly encoding: C;
   /** The complete 200 response: `headLength` bytes of head, then the body. */
   readonly response: Uint8Array;
   readonly headLength: number;
@@ -110,7 +161,7 @@ export interface VariantParts {
   readonly notModifiedHeaders: Readonly<Record<string, string>>;
 }
 
-export function makeVariant(parts: VariantParts): Variant {
+export function makeVariant<C extends ContentCoding>(parts: VariantParts<C>): Variant<C> {
   const bytes = parts.response.subarray(parts.headLength);
   let blob: Blob | undefined;
   return Object.freeze({

@@ -275,11 +275,15 @@ export function statsFor(
   const bytesByEncoding: Record<Encoding, number> = { br: 0, zstd: 0, gzip: 0, identity: 0 };
   const rawBytesCoded = { br: 0, zstd: 0, gzip: 0 };
   let belowMaximum = 0;
+  let deltaBytes = 0;
+  let filesWithDeltas = 0;
   for (const asset of assets.values()) {
     for (const variant of asset.variants) {
       bytesByEncoding[variant.encoding] += variant.size;
       if (variant.encoding !== "identity") rawBytesCoded[variant.encoding] += asset.identity.size;
     }
+    if (asset.deltas.size > 0) filesWithDeltas++;
+    for (const list of asset.deltas.values()) for (const delta of list) deltaBytes += delta.size;
     if (!asset.atMaximum) belowMaximum++;
   }
   return Object.freeze({
@@ -290,5 +294,7 @@ export function statsFor(
     rawBytesCoded: Object.freeze(rawBytesCoded),
     buildMs: Math.round(buildMs),
     belowMaximum,
+    deltaBytes,
+    filesWithDeltas,
   });
 }

@@ -1,4 +1,4 @@
-import type { Encoding } from "./types.ts";
+import type { ContentCoding } from "./types.ts";
 
 /**
  * A strong entity tag (RFC 9110 §8.8.3) for one variant's bytes: 64 bits of wyhash as 16 hex
@@ -13,7 +13,7 @@ import type { Encoding } from "./types.ts";
  * @example strongEtag(bytes, "identity") // "\"3f9a1c2b0d4e5f60\""
  * @example strongEtag(brBytes, "br")     // "\"a1b2c3d4e5f60718-br\""
  */
-export function strongEtag(bytes: Uint8Array, encoding: Encoding): string {
+export function strongEtag(bytes: Uint8Array, encoding: ContentCoding): string {
   const hash = Bun.hash.wyhash(bytes, 0n).toString(16).padStart(16, "0");
   return encoding === "identity" ? `"${hash}"` : `"${hash}-${encoding}"`;
 }

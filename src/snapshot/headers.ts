@@ -1,4 +1,4 @@
-import type { Encoding } from "./types.ts";
+import type { ContentCoding } from "./types.ts";
 
 type HeaderSet = Readonly<Record<string, string>>;
 
@@ -57,15 +57,24 @@ export function normalizeExtraHeaders(extra: Readonly<Record<string, string>>): 
 /** What differs between the variants of one asset. */
 export interface VariantFacts {
   readonly contentType: string;
-  readonly encoding: Encoding;
+  readonly encoding: ContentCoding;
   readonly size: number;
   readonly etag: string;
   /** IMF-fixdate (RFC 9110 §5.6.7). */
   readonly lastModified: string;
   /** "" for none. */
   readonly cacheControl: string;
-  /** True when the asset has more than one variant (RFC 9110 §12.5.5). */
-  readonly varies: boolean;
+  /** The request fields the choice among the asset's variants depends on (`varyFor`). */
+  readonly vary: string | undefined;
+}
+
+/**
+ * Vary for an asset (RFC 9110 §12.5.5): none with one variant; Accept-Encoding with several; and
+ * Available-Dictionary too when it has deltas (RFC 9842 §6.2).
+ */
+export function varyFor(variants: number, hasDeltas: boolean): string | undefined {
+  if (hasDeltas) return "accept-encoding, available-dictionary";
+  return variants > 1 ? "accept-encoding" : undefined;
 }
 
 /** Adds the extras after the computed fields; Vary is merged, not replaced. */
@@ -92,7 +101,7 @@ export function okHeaders(facts: VariantFacts, extra: HeaderSet): HeaderSet {
   headers["last-modified"] = facts.lastModified;
   if (facts.cacheControl !== "") headers["cache-control"] = facts.cacheControl;
   headers["accept-ranges"] = "bytes";
-  if (facts.varies) headers.vary = "accept-encoding";
+  if (facts.vary !== undefined) headers.vary = facts.vary;
   return withExtras(headers, extra);
 }
 
@@ -107,6 +116,6 @@ export function notModifiedHeaders(facts: VariantFacts, extra: HeaderSet): Heade
     "last-modified": facts.lastModified,
   };
   if (facts.cacheControl !== "") headers["cache-control"] = facts.cacheControl;
-  if (facts.varies) headers.vary = "accept-encoding";
+  if (facts.vary !== undefined) headers.vary = facts.vary;
   return withExtras(headers, extra);
 }

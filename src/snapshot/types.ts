@@ -5,12 +5,17 @@ export type Encoding = "br" | "zstd" | "gzip" | "identity";
 
 export const ENCODINGS: readonly Encoding[] = ["br", "zstd", "gzip", "identity"];
 
+/** The dictionary-compressed codings of RFC 9842: brotli and zstd against the client's dictionary. */
+export type DeltaCoding = "dcb" | "dcz";
+
+export type ContentCoding = Encoding | DeltaCoding;
+
 /**
  * One stored representation of an asset (RFC 9110 §3.2). Everything a response needs is computed at
  * load time so a request is a lookup: the body Blob is shared by every response that sends it.
  */
-export interface Variant {
-  readonly encoding: Encoding;
+export interface Variant<C extends ContentCoding = Encoding> {
+  readonly encoding: C;
   /** The stored bytes: a view of the tail of `response`. */
   readonly bytes: Uint8Array;
   /**
@@ -24,12 +29,12 @@ export interface Variant {
    */
   readonly body: Blob;
   readonly size: number;
-  /** Strong entity tag including quotes, different per encoding: `"3f9a1c2b0d4e5f60-br"`. */
+  /** Strong entity tag including quotes, different per encoding: `"3f9a1c2b0d4e5f60-br"` (and per delta). */
   readonly etag: string;
   /**
    * Complete header set for a 200: Content-Type, Content-Length, Content-Encoding (not for identity),
    * ETag, Last-Modified, Cache-Control, Accept-Ranges, Vary (only when the asset has more than one
-   * variant) and the configured extra headers.
+   * variant: `accept-encoding`, and `available-dictionary` when it has deltas) and the extra headers.
    */
   readonly headers: Readonly<Record<string, string>>;
   /** Header set for a 304 (RFC 9110 §15.4.5): ETag, Last-Modified, Cache-Control, Vary, extras. */
@@ -46,6 +51,11 @@ export interface Asset {
   /** Ascending by size, so the first acceptable one is the server's preferred; identity included. */
   readonly variants: readonly Variant[];
   readonly identity: Variant;
+  /**
+   * Deltas (RFC 9842) by the base64 SHA-256 of the dictionary they were made against (an earlier
+   * version of the file), each list ascending by size; empty for most assets.
+   */
+  readonly deltas: ReadonlyMap<string, readonly Variant<DeltaCoding>[]>;
   /** Every coding at maximum quality (or from a valid sidecar): the upgrade pass skips the asset. */
   readonly atMaximum: boolean;
   /**
@@ -69,6 +79,9 @@ export interface SnapshotStats {
   /** Raw bytes of the files that have a variant in each coding (for the saving per coding). */
   readonly rawBytesCoded: Readonly<Record<"br" | "zstd" | "gzip", number>>;
   readonly buildMs: number;
+  /** Bytes of every delta (`Asset.deltas`), and the number of assets that have any. */
+  readonly deltaBytes: number;
+  readonly filesWithDeltas: number;
   /** Assets with a coding below maximum quality; 0 means the snapshot is as good as it gets. */
   readonly belowMaximum: number;
 }
