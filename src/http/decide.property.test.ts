@@ -3,8 +3,9 @@ import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import fc from "fast-check";
+import { storedVariants } from "../snapshot/asset.ts";
 import { buildSnapshot } from "../snapshot/build.ts";
-import type { Snapshot, Variant } from "../snapshot/types.ts";
+import type { ContentCoding, Snapshot, Variant } from "../snapshot/types.ts";
 import { DEFAULT_HANDLER_OPTIONS, decide, type HandlerOptions, type Outcome } from "./decide.ts";
 import { encodePath, parsePath } from "./path.ts";
 
@@ -31,7 +32,7 @@ const FILES: Record<string, string> = {
 let base: string;
 let snapshot: Snapshot;
 /** Every variant of the snapshot -> the key of the asset that holds it. */
-const owners = new Map<Variant, string>();
+const owners = new Map<Variant<ContentCoding>, string>();
 
 beforeAll(async () => {
   base = realpathSync(mkdtempSync(join(tmpdir(), "memserve-decide-")));
@@ -52,7 +53,7 @@ beforeAll(async () => {
     onWarning: () => {},
   });
   for (const [key, asset] of snapshot.assets) {
-    for (const variant of asset.variants) owners.set(variant, key);
+    for (const { variant } of storedVariants(asset)) owners.set(variant, key);
   }
 });
 
@@ -87,7 +88,7 @@ function checkOutcome(outcome: Outcome, target: string): void {
   expect(key).toBeDefined();
   const asset = snapshot.assets.get(key as string);
   expect(asset?.path).toBe(key as string);
-  expect(asset?.variants.includes(outcome.variant)).toBe(true);
+  expect(asset && [...storedVariants(asset)].some((s) => s.variant === outcome.variant)).toBe(true);
   if (outcome.kind === "partial") expect(outcome.asset).toBe(asset as NonNullable<typeof asset>);
   if (outcome.kind === "full" && outcome.status === 404) expect(key).toBe("/404.html");
   expect(textOf(outcome.variant.response).includes(SECRET)).toBe(false);

@@ -1,7 +1,7 @@
-import type { Asset, Snapshot, Variant } from "../snapshot/types.ts";
+import type { Asset, ContentCoding, Snapshot, Variant } from "../snapshot/types.ts";
 import { evaluatePreconditions, ifRangeMatches } from "./conditional.ts";
 import { type LocateOptions, locate } from "./locate.ts";
-import { chooseVariant } from "./negotiate.ts";
+import { chooseRepresentation, chooseVariant } from "./negotiate.ts";
 import { parsePath } from "./path.ts";
 import { type ByteRange, parseRange } from "./range.ts";
 import { REASONS } from "./reasons.ts";
@@ -42,14 +42,14 @@ export type Outcome =
   | {
       readonly kind: "full";
       readonly status: 200 | 404;
-      readonly variant: Variant;
+      readonly variant: Variant<ContentCoding>;
       readonly headers: HeaderSet;
     }
-  | { readonly kind: "not-modified"; readonly variant: Variant }
+  | { readonly kind: "not-modified"; readonly variant: Variant<ContentCoding> }
   /** 206: one range, or several as multipart/byteranges. */
   | {
       readonly kind: "partial";
-      readonly variant: Variant;
+      readonly variant: Variant<ContentCoding>;
       readonly asset: Asset;
       readonly ranges: readonly ByteRange[];
     }
@@ -81,7 +81,11 @@ export function decide(
   const asset = resolveAsset(snapshot, parsed.path, target, headers, options);
   if ("kind" in asset) return asset;
 
-  const variant = chooseVariant(asset.variants, headers.get("accept-encoding"));
+  const variant = chooseRepresentation(
+    asset,
+    headers.get("accept-encoding"),
+    headers.get("available-dictionary"),
+  );
   const precondition = evaluatePreconditions(
     {
       ifMatch: headers.get("if-match"),
@@ -209,7 +213,7 @@ function notFoundHeadersOf(variant: Variant): HeaderSet {
 function decideRange(
   snapshot: Snapshot,
   asset: Asset,
-  variant: Variant,
+  variant: Variant<ContentCoding>,
   rangeHeader: string,
   headers: HeaderReader,
   options: HandlerOptions,

@@ -1,5 +1,6 @@
 import Negotiator from "negotiator";
-import type { Encoding, Variant } from "../snapshot/types.ts";
+import { parseAvailableDictionary } from "../dictionary/wire.ts";
+import type { Asset, ContentCoding, DeltaCoding, Encoding, Variant } from "../snapshot/types.ts";
 
 /**
  * `encodings(available, { preferred })` exists in negotiator 1.x but @types/negotiator 0.6 predates
@@ -53,6 +54,49 @@ export function chooseVariant(
   }
   if (chosen === null) return identity;
   return variants.find((v) => v.encoding === chosen) ?? identity;
+}
+
+/** Accept-Encoding value -> the delta codings it allows (q > 0), remembered like `cache`. */
+const deltaCache = new Map<string, ReadonlySet<DeltaCoding>>();
+
+function allowedDeltas(acceptEncoding: string): ReadonlySet<DeltaCoding> {
+  let allowed = deltaCache.get(acceptEncoding);
+  if (allowed === undefined) {
+    const negotiator = new Negotiator({
+      headers: { "accept-encoding": acceptEncoding },
+    }) as unknown as EncodingNegotiator;
+    let ranked: string[] = [];
+    try {
+      ranked = negotiator.encodings(["dcb", "dcz"], { preferred: ["dcb", "dcz"] });
+    } catch {
+      // As in `negotiate`: garbage allows nothing.
+    }
+    allowed = new Set(ranked.filter((c): c is DeltaCoding => c === "dcb" || c === "dcz"));
+    if (deltaCache.size >= MAX_CACHED_HEADERS) deltaCache.clear();
+    deltaCache.set(acceptEncoding, allowed);
+  }
+  return allowed;
+}
+
+/**
+ * The representation to send (RFC 9842 §6): a delta against the dictionary the request names in
+ * Available-Dictionary when the asset has one, Accept-Encoding allows its coding, and it is
+ * smaller than the variant `chooseVariant` picks; else that variant.
+ */
+export function chooseRepresentation(
+  asset: Asset,
+  acceptEncoding: string | null,
+  availableDictionary: string | null,
+): Variant<ContentCoding> {
+  const chosen = chooseVariant(asset.variants, acceptEncoding);
+  if (asset.deltas.size === 0 || acceptEncoding === null) return chosen;
+  if (acceptEncoding.length > MAX_HEADER_LENGTH) return chosen;
+  const hash = parseAvailableDictionary(availableDictionary);
+  const deltas = hash === undefined ? undefined : asset.deltas.get(hash);
+  if (deltas === undefined) return chosen;
+  const allowed = allowedDeltas(acceptEncoding);
+  const delta = deltas.find((d) => allowed.has(d.encoding));
+  return delta !== undefined && delta.size < chosen.size ? delta : chosen;
 }
 
 function negotiate(variants: readonly Variant[], acceptEncoding: string): Encoding | null {

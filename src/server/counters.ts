@@ -1,8 +1,11 @@
-import { ENCODINGS, type Encoding } from "../snapshot/types.ts";
+import { type ContentCoding, ENCODINGS } from "../snapshot/types.ts";
 
-/** Slots per status code: one per stored encoding, and one for responses without a variant. */
-const SLOTS = ENCODINGS.length + 1;
-const NO_VARIANT = ENCODINGS.length;
+/** Every coding a response can carry: the stored encodings and the deltas (RFC 9842). */
+const CODINGS: readonly ContentCoding[] = [...ENCODINGS, "dcb", "dcz"];
+
+/** Slots per status code: one per coding, and one for responses without a variant. */
+const SLOTS = CODINGS.length + 1;
+const NO_VARIANT = CODINGS.length;
 
 /**
  * What the server answered, counted as plain numbers on the hot path (two array increments per
@@ -13,8 +16,8 @@ export class ResponseCounters {
   #bytes = 0;
 
   /** One response: its status, the encoding of the variant it sent (if any), bytes written. */
-  count(status: number, encoding: Encoding | undefined, bytes: number): void {
-    const slot = encoding === undefined ? NO_VARIANT : ENCODINGS.indexOf(encoding);
+  count(status: number, encoding: ContentCoding | undefined, bytes: number): void {
+    const slot = encoding === undefined ? NO_VARIANT : CODINGS.indexOf(encoding);
     const index = (status % 600) * SLOTS + slot;
     this.#responses[index] = (this.#responses[index] ?? 0) + 1;
     this.#bytes += bytes;
@@ -31,7 +34,7 @@ export class ResponseCounters {
       const count = this.#responses[i] as number;
       if (count === 0) continue;
       const slot = i % SLOTS;
-      const encoding = slot === NO_VARIANT ? "none" : (ENCODINGS[slot] as string);
+      const encoding = slot === NO_VARIANT ? "none" : (CODINGS[slot] as string);
       yield { status: String(Math.floor(i / SLOTS)), encoding, count };
     }
   }

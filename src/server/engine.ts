@@ -1,6 +1,6 @@
 import type { TCPSocketListener, TCPSocketListenOptions } from "bun";
 import { decide, type HandlerOptions, type Outcome, statusOutcome } from "../http/decide.ts";
-import type { Encoding, Snapshot } from "../snapshot/types.ts";
+import type { ContentCoding, Snapshot } from "../snapshot/types.ts";
 import type { AccessLog } from "./access-log.ts";
 import {
   bySendfile,
@@ -353,7 +353,7 @@ export class Http1Engine {
     socket: Sock,
     request: RequestHead | undefined,
     status: number,
-    encoding: Encoding | undefined,
+    encoding: ContentCoding | undefined,
     bytes: number,
     bodyBytes: number,
   ): void {

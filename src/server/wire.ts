@@ -2,7 +2,7 @@ import type { HeaderSet, Outcome } from "../http/decide.ts";
 import { httpDate } from "../http/http-date.ts";
 import { DATE_LENGTH, dateOffset, serializeHead } from "../http/http1-head.ts";
 import { layoutPartial } from "../http/range.ts";
-import type { Variant } from "../snapshot/types.ts";
+import type { ContentCoding, Variant } from "../snapshot/types.ts";
 
 /**
  * A response serialized once (head, and the body for a 200), whose Date is rewritten in place at
@@ -22,10 +22,10 @@ export interface VariantWire {
   readonly notModified: PreparedResponse;
 }
 
-const wires = new WeakMap<Variant, VariantWire>();
+const wires = new WeakMap<Variant<ContentCoding>, VariantWire>();
 
 /** The variant's 200 and 304 responses as bytes, prepared on first use and then reused. */
-export function wireOf(variant: Variant): VariantWire {
+export function wireOf(variant: Variant<ContentCoding>): VariantWire {
   let wire = wires.get(variant);
   if (wire === undefined) {
     const notModified = Buffer.from(
