@@ -30,6 +30,8 @@ export interface CliOptions {
   /** Bodies this long or longer are written (Infinity: no limit). */
   readonly sendfileMax: number;
   readonly compression: "fast" | "max" | "both";
+  /** Earlier versions of a versioned file it gets deltas against (RFC 9842); 0: off. */
+  readonly dictionaryVersions: number;
   /** Where maximum-quality encodings persist between runs; undefined with --no-cache-dir. */
   readonly cacheDir: string | undefined;
   /** Reload when files under the root change (default; SIGHUP reloads either way). */
@@ -84,6 +86,9 @@ Options:
       --compression <mode>   both (default): serve after fast compression, then upgrade to
                              maximum quality in the background; fast: fast only; max: wait
                              for maximum quality (brotli 11, zstd 19, gzip 9) before serving
+      --dictionary-versions <n>  Versioned files (app.3f9a1c2b.js) are announced as
+                             dictionaries (RFC 9842), and a new version is sent as a
+                             delta against the last <n> (default 3; 0: off)
       --cache-dir <dir>      Keep maximum-quality encodings here between runs, so a restart
                              with unchanged files is at maximum at once
                              (default $XDG_CACHE_HOME/memserve or ~/.cache/memserve)
@@ -180,6 +185,7 @@ const OPTIONS = {
   "sendfile-min": { type: "string", default: String(SENDFILE_MIN) },
   "sendfile-max": { type: "string", default: String(SENDFILE_MAX) },
   compression: { type: "string", default: "both" },
+  "dictionary-versions": { type: "string", default: "3" },
   "cache-dir": { type: "string" },
   "no-cache-dir": { type: "boolean", default: false },
   // On by default: `watch` is kept so the flag users already pass still parses.
@@ -314,6 +320,7 @@ function toOptions(root: string, values: ReturnType<typeof parseRaw>["values"]):
       parseInteger("--sendfile-max", values["sendfile-max"], 0, 2147483647) ||
       Number.POSITIVE_INFINITY,
     compression,
+    dictionaryVersions: parseInteger("--dictionary-versions", values["dictionary-versions"], 0, 16),
     cacheDir: values["no-cache-dir"] ? undefined : (values["cache-dir"] ?? defaultCacheDir()),
     // --watch wins, so a command line's --watch overrides MEMSERVE_WATCH=0.
     watch: values.watch || !values["no-watch"],

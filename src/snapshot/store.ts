@@ -3,7 +3,7 @@ import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 
 /** The codings the store holds (the same names as `Coding` in compress.ts). */
-export type StoreCodec = "br" | "zstd" | "gzip";
+export type StoreCodec = "br" | "zstd" | "gzip" | "dcb" | "dcz";
 
 /** What an entry is the encoding of: the original bytes, coded with `codec` at `level`. */
 export interface StoreKey {
@@ -51,7 +51,7 @@ export interface CompressionStore {
 const MAGIC = "MSV1";
 const MAX_HEADER = 128; // the longest is 4+1+4+1+32+1+64+1+16 digits+1 = 125 bytes
 const LEVEL = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
-const ENTRY = /^[0-9a-f]{64}\.(?:br|zstd|gzip)-[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
+const ENTRY = /^[0-9a-f]{64}\.(?:br|zstd|gzip|dcb|dcz)-[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
 const FAN_OUT = /^[0-9a-f]{2}$/;
 const TEMP = /\.tmp-\d+-[0-9a-f]+$/;
 const PROBE = /^\.probe\.tmp-\d+-[0-9a-f]+$/;

@@ -1,3 +1,6 @@
+import { join } from "node:path";
+import { addDeltas } from "../dictionary/deltas.ts";
+import { DictionaryHistory } from "../dictionary/history.ts";
 import { persistImage } from "../image/persist.ts";
 import { readImage } from "../image/read-image.ts";
 import { ImageWriter } from "../image/write-image.ts";
@@ -17,7 +20,10 @@ import { imageName } from "./runtime-dir.ts";
 export interface BuilderJob {
   readonly kind: "startup" | "reload";
   readonly root: string;
-  readonly build: Pick<BuildOptions, "maxAge" | "cacheControl" | "extraHeaders">;
+  readonly build: Pick<
+    BuildOptions,
+    "maxAge" | "cacheControl" | "extraHeaders" | "dictionaryVersions"
+  >;
   readonly compression: "fast" | "max" | "both";
   readonly cacheDir: string | undefined;
   readonly runtimeDir: string;
@@ -111,16 +117,25 @@ export async function runBuilderJob(
   onServing();
   const current = unchanged ? previous : built;
   let atMaximum = current.stats.belowMaximum === 0;
-  if (job.compression === "both" && !atMaximum) {
-    const best = await upgradeSnapshot(current, {
+  const upgrading = job.compression === "both" && !atMaximum;
+  let best = current;
+  if (upgrading) {
+    best = await upgradeSnapshot(current, {
       store,
       batchMs: job.batchMs,
       onProgress: throttled((progress) => send({ type: "progress", phase: "max", progress })),
       onBatch: (next) => publish(next, "batch"),
     });
-    if (best !== current) publish(best, "maximum");
     atMaximum = true;
   }
+  // Deltas against earlier versions are part of the background work (not with --compression fast).
+  const versions = job.compression === "fast" ? 0 : (job.build.dictionaryVersions ?? 0);
+  const history =
+    job.cacheDir === undefined || versions <= 0
+      ? undefined
+      : new DictionaryHistory(join(job.cacheDir, "dictionaries"), versions, warn);
+  best = await addDeltas(best, { versions, history, store, previous });
+  if (best !== current) publish(best, upgrading ? "maximum" : "batch");
   if (job.persistDir !== undefined && last !== undefined) {
     try {
       persistImage(last, job.persistDir);

@@ -28,6 +28,7 @@ export function builderJobFor(
       maxAge: options.maxAge,
       cacheControl: options.cacheControl,
       extraHeaders: options.headers,
+      dictionaryVersions: options.dictionaryVersions,
     },
     compression: options.compression,
     cacheDir: options.cacheDir,
@@ -76,6 +77,11 @@ export function serverOptions(
  */
 export function persistDirOf(options: CliOptions): string | undefined {
   if (options.cacheDir === undefined) return undefined;
-  const shape = [options.maxAge, options.cacheControl ?? null, options.headers];
+  const shape = [
+    options.maxAge,
+    options.cacheControl ?? null,
+    options.headers,
+    options.dictionaryVersions > 0,
+  ];
   return persistDir(options.cacheDir, resolve(options.root), shape);
 }

@@ -10,6 +10,7 @@ import {
   type ServerOptions,
   startServer,
 } from "../../src/server/start-server.ts";
+import { addDeltas } from "../../src/dictionary/deltas.ts";
 import { type BuildOptions, buildSnapshot } from "../../src/snapshot/build.ts";
 import type { Snapshot } from "../../src/snapshot/types.ts";
 
@@ -112,13 +113,16 @@ export async function startTestServer(
   build: Partial<BuildOptions> = {},
 ): Promise<TestServer> {
   const { engine = "http1", ...handler } = serve;
-  const snapshot = await buildSnapshot(root, {
+  const built = await buildSnapshot(root, {
     maxAge: 3600,
     cacheControl: undefined,
     extraHeaders: {},
     onWarning: () => {},
     ...build,
   });
+  // The builder's delta pass, with no history: the site's own versions are the dictionaries.
+  const versions = build.dictionaryVersions ?? 0;
+  const snapshot = versions > 0 ? await addDeltas(built, { versions }) : built;
   const mapped = engine === "sendfile" ? mappedSnapshot(snapshot) : undefined;
   const served = mapped?.snapshot ?? snapshot;
   const server = startServer(served, {
