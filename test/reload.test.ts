@@ -132,3 +132,44 @@ describe("--watch under load", () => {
     expect(await until(async () => (await rawGet(port, "/new.txt")).status === 404)).toBe(true);
   }, 20_000);
 });
+
+describe("a reload that compacts a pack, then upgrades", () => {
+  // Regression: the reload's image rewrote a mostly dead pack, and the upgrade's image named the
+  // old pack, deleted by then; the server could not map it and stayed below maximum quality.
+  test("every image it publishes maps, and the upgrade reaches maximum", async () => {
+    const small = createFixtureSite({
+      "gone.js": "x".repeat(20_000),
+      "keep.css": "a{}".repeat(500),
+    });
+    const run = await startCli([
+      small.root,
+      "--port",
+      "0",
+      "--no-watch",
+      "--workers",
+      "1",
+      "--no-cache-dir",
+    ]);
+    try {
+      const deadline = Date.now() + 15_000;
+      while (!run.stdout().includes("maximum  in") && Date.now() < deadline) await Bun.sleep(50);
+      await Bun.$`rm ${join(small.root, "gone.js")}`;
+      await writeFile(join(small.root, "new.js"), "y".repeat(30_000));
+      run.child.kill("SIGHUP");
+      while (
+        !run.stdout().includes("maximum compression reached") &&
+        Date.now() < deadline + 15_000
+      )
+        await Bun.sleep(50);
+      expect(run.stdout()).toContain("maximum compression reached");
+      expect(run.stderr()).not.toContain("cannot map");
+      expect(run.stderr()).not.toContain("reload failed");
+      const port = Number(new URL(run.url).port);
+      expect((await rawGet(port, "/new.js", { "Accept-Encoding": "br" })).status).toBe(200);
+    } finally {
+      run.child.kill("SIGTERM");
+      await run.exited;
+      small.cleanup();
+    }
+  }, 40_000);
+});

@@ -71,11 +71,14 @@ export async function runBuilderJob(
     job.cacheDir === undefined ? undefined : await openStore(job.cacheDir, { onWarning: warn });
   let generation = job.firstGeneration;
   let last = job.previous;
+  // One writer for the whole job: it remembers where each response went, also when compacting
+  // moved it to a new pack, so a later image never names a pack an earlier one left behind (the
+  // supervisor deletes such a pack once the image that named it is replaced).
+  const writer = new ImageWriter(job.runtimeDir);
   const publish = (
     snapshot: Snapshot,
     phase: "build" | "batch" | "maximum",
     diff?: SnapshotDiff,
-    writer = new ImageWriter(job.runtimeDir),
   ) => {
     // Batches keep the packs of fast codings they are replacing; the last image compacts them.
     const written = writer.finish(snapshot, imageName(generation), {
@@ -99,7 +102,6 @@ export async function runBuilderJob(
     job.previous === undefined ? undefined : readImage(job.previous, { cachedAssets: Infinity });
   const level = job.compression === "max" ? "max" : "fast";
   // Written as it is built (see ImageWriter).
-  const writer = new ImageWriter(job.runtimeDir);
   const built = await buildSnapshot(job.root, {
     ...job.build,
     compressionLevel: level,
@@ -113,7 +115,7 @@ export async function runBuilderJob(
   // An unchanged tree keeps the previous image, whose assets the upgrade below then continues.
   const unchanged = previous !== undefined && diff !== undefined && isEmptyDiff(diff);
   if (unchanged) send({ type: "unchanged" });
-  else publish(built, "build", diff, writer);
+  else publish(built, "build", diff);
   onServing();
   const current = unchanged ? previous : built;
   let atMaximum = current.stats.belowMaximum === 0;

@@ -2,6 +2,7 @@ import { afterAll, beforeAll } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { addDeltas } from "../../src/dictionary/deltas.ts";
 import { DEFAULT_HANDLER_OPTIONS, type HandlerOptions } from "../../src/http/handler.ts";
 import { readImage } from "../../src/image/read-image.ts";
 import { writeImage } from "../../src/image/write-image.ts";
@@ -10,7 +11,6 @@ import {
   type ServerOptions,
   startServer,
 } from "../../src/server/start-server.ts";
-import { addDeltas } from "../../src/dictionary/deltas.ts";
 import { type BuildOptions, buildSnapshot } from "../../src/snapshot/build.ts";
 import type { Snapshot } from "../../src/snapshot/types.ts";
 
