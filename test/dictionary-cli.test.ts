@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { decodeDelta, dictionaryHash, formatHash } from "../src/dictionary/wire.ts";
-import { type CliRun, startCli } from "./support/cli.ts";
+import { type CliRun, runCli, startCli } from "./support/cli.ts";
 import { createFixtureSite } from "./support/fixture.ts";
 import { rawGet } from "./support/raw-http.ts";
 
@@ -46,7 +46,7 @@ async function stop(run: CliRun): Promise<void> {
 
 describe("dictionary deltas across a deploy", () => {
   test("after a reload and after a restart from the cache dir; counted in the metrics", async () => {
-    const site = createFixtureSite({ "assets/app.0a1b2c3d.js": V1 });
+    const site = createFixtureSite({ "assets/bundle.0a1b2c3d.js": V1 });
     dirs.push(join(site.root, ".."));
     const cacheDir = mkdtempSync(join(tmpdir(), "memserve-dict-cache-"));
     dirs.push(cacheDir);
@@ -62,18 +62,18 @@ describe("dictionary deltas across a deploy", () => {
     ];
     let run = await startCli([...args, "--admin-port", "0"], 30_000);
     try {
-      const first = await rawGet(portOf(run), "/assets/app.0a1b2c3d.js", {
+      const first = await rawGet(portOf(run), "/assets/bundle.0a1b2c3d.js", {
         "Accept-Encoding": "br",
       });
       expect(first.headers.get("use-as-dictionary")).toBe(
-        'match="/assets/app.*.js", match-dest=("script")',
+        'match="/assets/bundle.*.js", match-dest=("script")',
       );
 
       // The deploy: v1 is gone from the site, v2 takes its place.
-      unlinkSync(join(site.root, "assets/app.0a1b2c3d.js"));
-      writeFileSync(join(site.root, "assets/app.9f8e7d6c.js"), V2);
+      unlinkSync(join(site.root, "assets/bundle.0a1b2c3d.js"));
+      writeFileSync(join(site.root, "assets/bundle.9f8e7d6c.js"), V2);
       run.child.kill("SIGHUP");
-      const delta = await deltaOf(run, "/assets/app.9f8e7d6c.js");
+      const delta = await deltaOf(run, "/assets/bundle.9f8e7d6c.js");
       const coding = delta.headers.get("content-encoding") as "dcb" | "dcz";
       expect(["dcb", "dcz"]).toContain(coding);
       expect(new TextDecoder().decode(decodeDelta(coding, v1Bytes, delta.body))).toBe(V2);
@@ -87,10 +87,18 @@ describe("dictionary deltas across a deploy", () => {
       await stop(run);
     }
 
+    // `memserve prune` keeps the deltas of the files there are (and v1 in the history).
+    const deltaEntries = () =>
+      [...new Bun.Glob("*/*.dc[bz]-d*").scanSync({ cwd: cacheDir })].length;
+    expect(deltaEntries()).toBe(2);
+    const pruned = await runCli(["prune", site.root, "--cache-dir", cacheDir]);
+    expect(pruned.code).toBe(0);
+    expect(deltaEntries()).toBe(2);
+
     // A restart: v1 is in no image any more, only in the cache dir's history.
     run = await startCli(args, 30_000);
     try {
-      const delta = await deltaOf(run, "/assets/app.9f8e7d6c.js");
+      const delta = await deltaOf(run, "/assets/bundle.9f8e7d6c.js");
       const coding = delta.headers.get("content-encoding") as "dcb" | "dcz";
       expect(["dcb", "dcz"]).toContain(coding);
       expect(new TextDecoder().decode(decodeDelta(coding, v1Bytes, delta.body))).toBe(V2);
@@ -100,7 +108,10 @@ describe("dictionary deltas across a deploy", () => {
   }, 90_000);
 
   test("--dictionary-versions 0: no announcement, no deltas", async () => {
-    const site = createFixtureSite({ "assets/app.0a1b2c3d.js": V1, "assets/app.9f8e7d6c.js": V2 });
+    const site = createFixtureSite({
+      "assets/bundle.0a1b2c3d.js": V1,
+      "assets/bundle.9f8e7d6c.js": V2,
+    });
     dirs.push(join(site.root, ".."));
     const run = await startCli(
       [
@@ -117,7 +128,7 @@ describe("dictionary deltas across a deploy", () => {
       30_000,
     );
     try {
-      const response = await rawGet(portOf(run), "/assets/app.9f8e7d6c.js", dictionary);
+      const response = await rawGet(portOf(run), "/assets/bundle.9f8e7d6c.js", dictionary);
       expect(response.headers.get("use-as-dictionary")).toBeUndefined();
       expect(response.headers.get("content-encoding")).not.toMatch(/^dc/);
       expect(response.headers.get("vary")).toBe("accept-encoding");

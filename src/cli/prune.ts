@@ -1,4 +1,9 @@
 import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { deltaLevel } from "../dictionary/deltas.ts";
+import { DictionaryHistory } from "../dictionary/history.ts";
+import { dictionaryMatchFor } from "../dictionary/match.ts";
+import { DELTA_CODINGS, dictionaryHash } from "../dictionary/wire.ts";
 import { CODINGS } from "../snapshot/encode.ts";
 import { mapWithLimit } from "../snapshot/map-limit.ts";
 import { contentTypeFor } from "../snapshot/mime.ts";
@@ -20,10 +25,14 @@ export async function pruneStore(
   const { primaries } = splitSidecars(scan.files);
   const keep = new Set<string>();
   const compressible = primaries.filter((file) => contentTypeFor(file.urlPath).compressible);
+  // Deltas (RFC 9842) are kept against every version a file could get one against: the other
+  // files of its match pattern and the versions the history remembers.
+  const sources = new Map<string, Uint8Array>();
   await mapWithLimit(compressible, 4, async (file) => {
     try {
       const source = await readFile(file.absPath, { flag: READ_FLAGS });
       for (const codec of CODINGS) keep.add(store.entryName({ source, codec, level: "max" }));
+      if (dictionaryMatchFor(file.urlPath) !== undefined) sources.set(file.urlPath, source);
     } catch (error) {
       // Its entries cannot be named, and may be needed once it is readable again: prune nothing.
       warn(
@@ -32,5 +41,21 @@ export async function pruneStore(
       throw error;
     }
   });
+  const history = new DictionaryHistory(join(store.dir, "dictionaries"), Number.POSITIVE_INFINITY);
+  const byMatch = new Map<string, Uint8Array[]>();
+  for (const [path, source] of sources) {
+    const match = dictionaryMatchFor(path) as string;
+    byMatch.set(match, [...(byMatch.get(match) ?? []), source]);
+  }
+  for (const [match, files] of byMatch) {
+    const dictionaries = [...files, ...(await history.versions(match))];
+    for (const source of files) {
+      for (const dictionary of dictionaries) {
+        if (dictionary === source) continue;
+        const level = deltaLevel(dictionaryHash(dictionary));
+        for (const codec of DELTA_CODINGS) keep.add(store.entryName({ source, codec, level }));
+      }
+    }
+  }
   return store.prune(keep);
 }

@@ -42,8 +42,8 @@ const announcement = (asset: Asset): string | undefined => asset.extraHeaders["u
  * A snapshot whose files have deltas against their dictionaries: the earlier versions of their
  * name (`dictionaryMatchFor`: in this snapshot, the previous one and the history), newest first and
  * at most `versions`, and the files whose `_headers` `Use-As-Dictionary` match covers them. A delta
- * is kept only when smaller than the file's smallest variant. Each file announcing a match is
- * recorded in the history. The same snapshot when no file gains or loses a delta.
+ * is kept only when smaller than the file's smallest variant. Every versioned file is recorded in
+ * the history (`rememberVersions`). The same snapshot when no file gains or loses a delta.
  */
 export async function addDeltas(snapshot: Snapshot, options: DeltaOptions): Promise<Snapshot> {
   if (options.versions <= 0) return snapshot;
@@ -73,6 +73,8 @@ export async function addDeltas(snapshot: Snapshot, options: DeltaOptions): Prom
   for (const [match] of byMatch) {
     for (const bytes of (await options.history?.versions(match)) ?? []) add(match, bytes);
   }
+  if (options.history !== undefined)
+    await rememberVersions(options.history, options.previous, snapshot);
 
   const assets = new Map(snapshot.assets);
   let changed = false;
@@ -98,11 +100,6 @@ export async function addDeltas(snapshot: Snapshot, options: DeltaOptions): Prom
     changed = true;
     assets.set(asset.path, rebuild(asset, deltas));
   });
-  for (const [match, list] of byMatch) {
-    const newest = list[0];
-    if (newest !== undefined && snapshot.assets.size > 0)
-      await options.history?.record(match, newest.bytes);
-  }
   if (!changed || options.signal?.aborted) return snapshot;
   return Object.freeze({
     ...snapshot,
@@ -110,6 +107,24 @@ export async function addDeltas(snapshot: Snapshot, options: DeltaOptions): Prom
     notFoundPage: assets.get(NOT_FOUND_PATH),
     stats: statsFor(assets, snapshot.stats.skipped, snapshot.stats.buildMs),
   });
+}
+
+/**
+ * Records every versioned file of `snapshots` (oldest first) in the history. The builder calls it
+ * as soon as a build is served, with the snapshot it replaces, so a version is remembered even
+ * when the next deploy comes before the delta pass is done.
+ */
+export async function rememberVersions(
+  history: DictionaryHistory,
+  ...snapshots: readonly (Snapshot | undefined)[]
+): Promise<void> {
+  const assets = snapshots.flatMap((snapshot) => [...(snapshot?.assets.values() ?? [])]);
+  for (const asset of assets) {
+    const match = dictionaryMatchFor(asset.path);
+    if (match !== undefined && announcement(asset) === useAsDictionaryFor(asset.path)) {
+      await history.record(match, asset.identity.bytes);
+    }
+  }
 }
 
 /** Each coding against each dictionary, from the store or made now; only those worth sending. */
@@ -138,7 +153,12 @@ async function deltasFor(
 
 /** The store level naming the dictionary: `d` and 31 hex digits of its SHA-256. */
 function levelOf(dictionary: Dictionary): string {
-  return `d${Buffer.from(dictionary.hash, "base64").toString("hex").slice(0, 31)}`;
+  return deltaLevel(Buffer.from(dictionary.hash, "base64"));
+}
+
+/** The store level of deltas against the dictionary with this SHA-256 (`memserve prune` keeps them). */
+export function deltaLevel(sha256: Uint8Array): string {
+  return `d${Buffer.from(sha256).toString("hex").slice(0, 31)}`;
 }
 
 function sameDeltas(asset: Asset, deltas: readonly DeltaInput[]): boolean {

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { addDeltas } from "../dictionary/deltas.ts";
+import { addDeltas, rememberVersions } from "../dictionary/deltas.ts";
 import { DictionaryHistory } from "../dictionary/history.ts";
 import { persistImage } from "../image/persist.ts";
 import { readImage } from "../image/read-image.ts";
@@ -118,6 +118,13 @@ export async function runBuilderJob(
   else publish(built, "build", diff);
   onServing();
   const current = unchanged ? previous : built;
+  // Deltas against earlier versions are part of the background work (not with --compression fast).
+  const versions = job.compression === "fast" ? 0 : (job.build.dictionaryVersions ?? 0);
+  const history =
+    job.cacheDir === undefined || versions <= 0
+      ? undefined
+      : new DictionaryHistory(join(job.cacheDir, "dictionaries"), versions, warn);
+  if (history !== undefined) await rememberVersions(history, previous, current);
   let atMaximum = current.stats.belowMaximum === 0;
   const upgrading = job.compression === "both" && !atMaximum;
   let best = current;
@@ -130,12 +137,6 @@ export async function runBuilderJob(
     });
     atMaximum = true;
   }
-  // Deltas against earlier versions are part of the background work (not with --compression fast).
-  const versions = job.compression === "fast" ? 0 : (job.build.dictionaryVersions ?? 0);
-  const history =
-    job.cacheDir === undefined || versions <= 0
-      ? undefined
-      : new DictionaryHistory(join(job.cacheDir, "dictionaries"), versions, warn);
   best = await addDeltas(best, { versions, history, store, previous });
   if (best !== current) publish(best, upgrading ? "maximum" : "batch");
   if (job.persistDir !== undefined && last !== undefined) {
