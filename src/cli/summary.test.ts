@@ -86,6 +86,17 @@ describe("formatSummary", () => {
     expect(lines.at(-1)).toBe("  maximum  in 0.18 s");
   });
 
+  test("deltas (RFC 9842): their bytes and files, when there are any", () => {
+    const withDeltas = {
+      ...snapshot,
+      stats: { ...snapshot.stats, deltaBytes: 2048, filesWithDeltas: 3 },
+    } as Snapshot;
+    expect(formatSummary(withDeltas, 50 * MiB, timing)).toContain(
+      "  deltas   2.0 KiB for 3 files, against their earlier versions (dcb, dcz)",
+    );
+    expect(formatSummary(snapshot, 50 * MiB, timing).some((l) => l.includes("deltas"))).toBe(false);
+  });
+
   test("with one: its lines in place of the memory line", () => {
     const memory: MemoryReport = {
       image: undefined,

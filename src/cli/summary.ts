@@ -49,6 +49,11 @@ export function formatSummary(
     codec("br"),
     codec("zstd"),
     codec("gzip"),
+    ...(snapshot.stats.filesWithDeltas > 0
+      ? [
+          `  deltas   ${formatBytes(snapshot.stats.deltaBytes)} for ${snapshot.stats.filesWithDeltas} files, against their earlier versions (dcb, dcz)`,
+        ]
+      : []),
     ...(memory === undefined
       ? [
           `  memory   ${formatBytes(held)} held in the snapshot, ${formatBytes(rssBytes)} process RSS`,
