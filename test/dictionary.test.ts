@@ -141,3 +141,44 @@ describe.each(ENGINES)("%s engine: dictionary-compressed responses", (engine) =>
     expect(new TextDecoder().decode(decodeDelta("dcz", v2Bytes, response.body))).toBe(V1);
   });
 });
+
+describe("an explicit dictionary from _headers (RFC 9842 §2.1)", () => {
+  const SHARED = Array.from(
+    { length: 400 },
+    (_, i) => `<section class="card"><h2>Heading ${i}</h2><p>Common page text.</p></section>\n`,
+  ).join("");
+  const PAGE = `<!doctype html><title>A</title>${SHARED.slice(0, 20_000)}<p>only on this page</p>`;
+  let site: ReturnType<typeof createFixtureSite>;
+  let running: TestServer;
+  beforeAll(async () => {
+    site = createFixtureSite({
+      _headers:
+        '/dict/pages.dict\n  Use-As-Dictionary: match="/pages/*", id="pages-1"\n  Cache-Control: public, max-age=86400\n',
+      "dict/pages.dict": SHARED,
+      "pages/a.html": PAGE,
+    });
+    running = await startTestServer(site.root, {}, { dictionaryVersions: 3 });
+  });
+  afterAll(async () => {
+    await running.server.stop(1000);
+    site.cleanup();
+  });
+
+  test("the file announces the match it was given; the pages it matches get deltas against it", async () => {
+    const dict = await rawGet(running.port, "/dict/pages.dict", {});
+    expect(dict.headers.get("use-as-dictionary")).toBe('match="/pages/*", id="pages-1"');
+    const shared = new TextEncoder().encode(SHARED);
+    const response = await rawGet(running.port, "/pages/a.html", {
+      "Accept-Encoding": "gzip, br, dcb",
+      "Available-Dictionary": formatHash(dictionaryHash(shared)),
+    });
+    expect(response.headers.get("content-encoding")).toBe("dcb");
+    expect(new TextDecoder().decode(decodeDelta("dcb", shared, response.body))).toBe(PAGE);
+    // A page it does not match has none.
+    const other = await rawGet(running.port, "/css/site.css", {
+      "Accept-Encoding": "gzip, br, dcb",
+      "Available-Dictionary": formatHash(dictionaryHash(shared)),
+    });
+    expect(other.headers.get("content-encoding")).not.toBe("dcb");
+  });
+});
