@@ -20,7 +20,6 @@ export interface DeltaOptions {
   readonly store?: CompressionStore | undefined;
   /** The snapshot served before this one: its versions are dictionaries too. */
   readonly previous?: Snapshot | undefined;
-  readonly signal?: AbortSignal | undefined;
 }
 
 interface Dictionary {
@@ -82,25 +81,22 @@ export async function addDeltas(snapshot: Snapshot, options: DeltaOptions): Prom
     (asset) => contentTypeFor(asset.path).compressible && asset.identity.size > 0,
   );
   await mapWithLimit(candidates, 2, async (asset) => {
-    if (options.signal?.aborted) return;
     const own = dictionaryMatchFor(asset.path);
+    const versions = own === undefined ? [] : (byMatch.get(own) ?? []);
+    const shared = explicit.filter((e) => e.pattern.test({ pathname: encodePath(asset.path) }));
+    if (versions.length + shared.length === 0 && asset.deltas.size === 0) return;
+    // A file is never its own dictionary.
     const hash = dictionaryOf(asset.identity.bytes).hash;
     const dictionaries = [
-      ...(own === undefined ? [] : (byMatch.get(own) ?? []))
-        .filter((d) => d.hash !== hash)
-        .slice(0, options.versions),
-      ...explicit
-        .filter(
-          (e) => e.dictionary.hash !== hash && e.pattern.test({ pathname: encodePath(asset.path) }),
-        )
-        .map((e) => e.dictionary),
+      ...versions.filter((d) => d.hash !== hash).slice(0, options.versions),
+      ...shared.map((e) => e.dictionary).filter((d) => d.hash !== hash),
     ];
     const deltas = await deltasFor(asset, dictionaries, options.store);
     if (sameDeltas(asset, deltas)) return;
     changed = true;
     assets.set(asset.path, rebuild(asset, deltas));
   });
-  if (!changed || options.signal?.aborted) return snapshot;
+  if (!changed) return snapshot;
   return Object.freeze({
     ...snapshot,
     assets: Object.freeze(assets),
