@@ -109,8 +109,8 @@ class ImageAssets implements ReadonlyMap<string, Asset> {
   readonly #offset: Float64Array;
   readonly #length: Float64Array;
   readonly #headLength: Uint32Array;
-  /** For a delta, its dictionary's hash (base64); undefined for the asset's own variants. */
-  readonly #dictionary: (string | undefined)[];
+  /** Variant number -> its dictionary's hash (base64), for the deltas only (most images: none). */
+  readonly #dictionary = new Map<number, string>();
   readonly #made = new Map<number, Asset>();
 
   /** The index's tables only: its rows are copied into the columns and then let go. */
@@ -144,7 +144,6 @@ class ImageAssets implements ReadonlyMap<string, Asset> {
     this.#offset = new Float64Array(variantCount);
     this.#length = new Float64Array(variantCount);
     this.#headLength = new Uint32Array(variantCount);
-    this.#dictionary = new Array(variantCount);
     let v = 0;
     rows.forEach(([path, type, modified, cache, atMaximum, source, variants, headerSet], i) => {
       this.#positions.set(path, i);
@@ -165,7 +164,7 @@ class ImageAssets implements ReadonlyMap<string, Asset> {
         this.#length[v] = length;
         this.#headLength[v] = headLength;
         this.#etags[v] = etag;
-        this.#dictionary[v] = dictionary;
+        if (dictionary !== undefined) this.#dictionary.set(v, dictionary);
         v++;
       }
     });
@@ -225,7 +224,7 @@ class ImageAssets implements ReadonlyMap<string, Asset> {
     const start = this.#variantStart[i] as number;
     const end = this.#variantStart[i + 1] as number;
     let own = 0;
-    for (let v = start; v < end; v++) if (this.#dictionary[v] === undefined) own++;
+    for (let v = start; v < end; v++) if (!this.#dictionary.has(v)) own++;
     const vary = varyFor(own, own < end - start);
     const variants: Variant[] = [];
     const deltas = new Map<string, Variant<DeltaCoding>[]>();
@@ -257,7 +256,7 @@ class ImageAssets implements ReadonlyMap<string, Asset> {
         headers: okHeaders(facts, extraHeaders),
         notModifiedHeaders: notModifiedHeaders(facts, extraHeaders),
       });
-      const dictionary = this.#dictionary[v];
+      const dictionary = this.#dictionary.get(v);
       if (dictionary === undefined) variants.push(variant as Variant<Encoding>);
       else
         deltas.set(dictionary, [
