@@ -1,11 +1,10 @@
 // The builder process (issue: serving processes that only serve): it can die at any point and the
 // server keeps serving; images persist for a warm start and a damaged one is never served.
 import { afterAll, describe, expect, test } from "bun:test";
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type CliRun, startCli } from "./support/cli.ts";
+import { type CliRun, childrenOf, serverPid, startCli } from "./support/cli.ts";
 import { createFixtureSite } from "./support/fixture.ts";
 
 const cacheDir = mkdtempSync(join(tmpdir(), "memserve-builder-cache-"));
@@ -17,21 +16,8 @@ const bulky = (seed: number) =>
     "\n",
   );
 
-const builderPids = (serverPid: number): number[] => {
-  // The CLI's bun is a child of the node shim; the builder is a child of that bun.
-  const children = (pid: number) => {
-    try {
-      return execFileSync("pgrep", ["-P", String(pid)])
-        .toString()
-        .trim()
-        .split("\n")
-        .map(Number);
-    } catch {
-      return [];
-    }
-  };
-  return children(serverPid).flatMap(children);
-};
+/** The builder is a child of the server process. */
+const builderPids = (run: CliRun): number[] => childrenOf(serverPid(run));
 
 async function until(check: () => boolean | Promise<boolean>, ms = 10_000): Promise<boolean> {
   const deadline = Date.now() + ms;
@@ -52,7 +38,7 @@ describe("builder process", () => {
     const site = createFixtureSite({ "bulky.txt": bulky(1) });
     const run = await startCli([site.root, "--port", "0", "--no-cache-dir"]);
     try {
-      const pids = builderPids(run.child.pid as number);
+      const pids = builderPids(run);
       expect(pids.length).toBe(1);
       process.kill(pids[0] as number, "SIGKILL");
       expect(await until(() => /builder exited/.test(run.stdout()))).toBe(true);
@@ -77,8 +63,8 @@ describe("builder process", () => {
       writeFileSync(join(site.root, "bulky.txt"), bulky(2));
       writeFileSync(join(site.root, "a.txt"), "two");
       run.child.kill("SIGHUP");
-      expect(await until(() => builderPids(run.child.pid as number).length === 1)).toBe(true);
-      for (const pid of builderPids(run.child.pid as number)) process.kill(pid, "SIGKILL");
+      expect(await until(() => builderPids(run).length === 1)).toBe(true);
+      for (const pid of builderPids(run)) process.kill(pid, "SIGKILL");
       expect(await until(() => /reload failed \(builder exited/.test(run.stdout()))).toBe(true);
       expect(await (await fetch(`${run.url}/a.txt`)).text()).toBe("one");
       run.child.kill("SIGHUP");

@@ -3,9 +3,9 @@
  * reach them all, and a worker that dies is replaced.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type CliRun, startCli } from "./support/cli.ts";
+import { type CliRun, childrenOf, serverPid, startCli } from "./support/cli.ts";
 import { createFixtureSite } from "./support/fixture.ts";
 import { rawGet } from "./support/raw-http.ts";
 
@@ -23,18 +23,10 @@ afterAll(async () => {
   site.cleanup();
 });
 
-/** PIDs of the memserve processes: the primary (the bin shim's child) and its workers. */
+/** PIDs of the memserve processes: the server and its workers. */
 function processes(): number[] {
-  const children = (pid: number): number[] => {
-    try {
-      const text = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim();
-      return text === "" ? [] : text.split(" ").map(Number);
-    } catch {
-      return [];
-    }
-  };
-  const primary = children(run.child.pid ?? 0);
-  return [...primary, ...primary.flatMap(children)];
+  const server = serverPid(run);
+  return [server, ...childrenOf(server)];
 }
 
 const waitFor = async (check: () => boolean | Promise<boolean>, ms: number) => {

@@ -1,10 +1,8 @@
 import { readdirSync } from "node:fs";
-import { join } from "node:path";
 import type { Subprocess } from "bun";
 import type { BuilderJob, BuilderMessage } from "./builder-job.ts";
 import { BUILDER_ENV } from "./roles.ts";
-
-const RUN = join(import.meta.dir, "..", "cli", "run.ts");
+import { selfCommand } from "./self-command.ts";
 
 /**
  * Moves this process, every thread of it, to the lowest priorities: SCHED_IDLE (sched(7): runs
@@ -59,7 +57,7 @@ export function startBuilder(
       // what changed, yet at nice 19 a server busy on both cores starved it (the new version came
       // 2.7 s after the writes instead of under 1 s). The upgrade pass, the long part, runs at the
       // lowest priority (`lowerPriority`).
-      cmd: [process.execPath, RUN],
+      cmd: selfCommand(),
       env: { ...process.env, [BUILDER_ENV]: JSON.stringify(job) },
       stdio: ["ignore", "inherit", "inherit"],
       serialization: "json",

@@ -1,10 +1,9 @@
-import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { WORKER_ENV } from "./roles.ts";
+import { selfCommand } from "./self-command.ts";
 import type { DrainMessage, ImageMessage, WorkerMessage, WorkerSetup } from "./worker-process.ts";
 
 // The CLI entry point, which runs a worker when WORKER_ENV is set.
-const RUN = join(import.meta.dir, "..", "cli", "run.ts");
 
 interface Worker {
   process: Subprocess;
@@ -86,7 +85,7 @@ export class WorkerPool {
       counters: undefined,
     };
     worker.process = Bun.spawn({
-      cmd: [process.execPath, RUN],
+      cmd: selfCommand(),
       env: { ...process.env, [WORKER_ENV]: JSON.stringify(this.setup) },
       stdio: ["ignore", "inherit", "inherit"],
       serialization: "json",

@@ -1,9 +1,16 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 export const BIN = join(import.meta.dir, "..", "..", "bin", "memserve.js");
+
+/**
+ * What runs `memserve`: the npm bin under node, or with MEMSERVE_TEST_BIN set, that executable (the
+ * single binary of `npm run build:bin`: `npm run test:bin` runs the CLI suites against it).
+ */
+export const MEMSERVE: readonly string[] =
+  process.env.MEMSERVE_TEST_BIN === undefined ? ["node", BIN] : [process.env.MEMSERVE_TEST_BIN];
 
 /**
  * The CLI's default cache dir lives under XDG_CACHE_HOME: point it at a scratch dir, never ~/.cache.
@@ -39,7 +46,7 @@ export function startCli(
   timeoutMs = 20_000,
   options: StartOptions = {},
 ): Promise<CliRun> {
-  const [command = "node", ...prefix] = options.command ?? ["node", BIN];
+  const [command = "node", ...prefix] = options.command ?? MEMSERVE;
   const child = spawn(command, [...prefix, ...args], {
     stdio: ["ignore", "pipe", "pipe"],
     env: withEnv(options.env ?? {}),
@@ -88,7 +95,11 @@ export function runCli(
   timeoutMs = 20_000,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn("node", [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"], env: ENV });
+    const [command = "node", ...prefix] = MEMSERVE;
+    const child = spawn(command, [...prefix, ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: ENV,
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk) => {
@@ -103,6 +114,25 @@ export function runCli(
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** Child process ids of `pid` (Linux /proc). */
+export function childrenOf(pid: number): number[] {
+  try {
+    const text = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim();
+    return text === "" ? [] : text.split(" ").map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The memserve server process of a run: the child of the node shim, or with MEMSERVE_TEST_BIN the
+ * executable itself. Its children are the workers and the builder.
+ */
+export function serverPid(run: CliRun): number {
+  const pid = run.child.pid as number;
+  return process.env.MEMSERVE_TEST_BIN === undefined ? (childrenOf(pid)[0] ?? pid) : pid;
 }
 
 /** A port nothing listens on right now. */
