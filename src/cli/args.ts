@@ -42,6 +42,10 @@ export interface CliOptions {
   readonly maxConnections: number;
   /** Port of the loopback admin server (/healthz, /readyz, /metrics); undefined: none. */
   readonly adminPort: number | undefined;
+  /** PEM files for HTTPS: certificate (chain), key, and optionally CAs; undefined: plain HTTP. */
+  readonly tls: { readonly cert: string; readonly key: string; readonly ca?: string } | undefined;
+  /** A plain-HTTP port answering every request with 308 to the https URL. */
+  readonly redirectHttp: number | undefined;
   /** Where access log lines go: a file path, "-" for stdout; undefined: no access log. */
   readonly accessLog: string | undefined;
   readonly accessLogFormat: "combined" | "json";
@@ -100,6 +104,11 @@ Options:
                              (zero-downtime restart; see README)
       --max-connections <n>  Open connections at most; more are answered 503 (default
                              10000; 0 for no limit)
+      --tls-cert <file>      Serve HTTPS with this PEM certificate (chain); SIGHUP reloads it
+      --tls-key <file>       ... and this PEM private key
+      --tls-ca <file>        ... and these PEM CA certificates (optional)
+      --redirect-http <n>    Also listen for plain HTTP on port <n> and redirect it (308)
+                             to https
       --admin-port <n>       Serve /healthz, /readyz and /metrics (Prometheus) on
                              127.0.0.1:<n> (default: off)
       --access-log <file|->  Write an access log line per response (default: off)
@@ -194,6 +203,10 @@ const OPTIONS = {
   "reuse-port": { type: "boolean", default: false },
   "max-connections": { type: "string", default: "10000" },
   "admin-port": { type: "string" },
+  "tls-cert": { type: "string" },
+  "tls-key": { type: "string" },
+  "tls-ca": { type: "string" },
+  "redirect-http": { type: "string" },
   "access-log": { type: "string" },
   "access-log-format": { type: "string", default: "combined" },
   help: { type: "boolean", short: "h", default: false },
@@ -287,6 +300,16 @@ function toOptions(root: string, values: ReturnType<typeof parseRaw>["values"]):
     throw new Error(`--access-log-format: expected combined or json, got "${accessLogFormat}"`);
   }
   const adminPort = values["admin-port"];
+  const [cert, key, ca] = [values["tls-cert"], values["tls-key"], values["tls-ca"]];
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new Error("--tls-cert and --tls-key go together");
+  }
+  if (ca !== undefined && cert === undefined)
+    throw new Error("--tls-ca needs --tls-cert and --tls-key");
+  const redirectHttp = values["redirect-http"];
+  if (redirectHttp !== undefined && cert === undefined) {
+    throw new Error("--redirect-http needs --tls-cert and --tls-key (it redirects to https)");
+  }
   const cacheControl = values["cache-control"];
   if (cacheControl !== undefined) checkFieldValue("--cache-control", cacheControl);
   const headers: Record<string, string> = {};
@@ -328,6 +351,14 @@ function toOptions(root: string, values: ReturnType<typeof parseRaw>["values"]):
     maxConnections: parseInteger("--max-connections", values["max-connections"], 0, 10_000_000),
     adminPort:
       adminPort === undefined ? undefined : parseInteger("--admin-port", adminPort, 0, 65535),
+    tls:
+      cert === undefined || key === undefined
+        ? undefined
+        : { cert, key, ...(ca === undefined ? {} : { ca }) },
+    redirectHttp:
+      redirectHttp === undefined
+        ? undefined
+        : parseInteger("--redirect-http", redirectHttp, 1, 65535),
     accessLog: values["access-log"],
     accessLogFormat,
   };

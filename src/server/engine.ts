@@ -44,7 +44,19 @@ export interface EngineOptions {
   /** Bodies this long or longer are written (Infinity: no limit). */
   readonly sendfileMax: number;
   readonly onError?: (error: Error) => void;
+  /** PEM texts: served as HTTPS (ALPN http/1.1); `reloadTls` swaps them. */
+  readonly tls?: TlsMaterial | undefined;
 }
+
+/** A certificate (chain), its key and optionally CA certificates, as PEM text. */
+export interface TlsMaterial {
+  readonly cert: string;
+  readonly key: string;
+  readonly ca?: string | undefined;
+}
+
+/** ALPN in its wire form (a length byte, then the name): Bun takes no plain string here. */
+const ALPN_HTTP1 = Buffer.from("\x08http/1.1", "latin1");
 
 /**
  * While stopping, how long a connection with nothing in flight may stay silent before it is closed:
@@ -75,7 +87,7 @@ function sweepIntervalMs(options: EngineOptions): number {
  */
 export class Http1Engine {
   private snapshot: Snapshot;
-  private readonly listener: TCPSocketListener<Connection>;
+  private listener: TCPSocketListener<Connection>;
   private readonly sockets = new Set<Sock>();
   private draining = false;
   private cache = new DecisionCache();
@@ -86,12 +98,24 @@ export class Http1Engine {
     private readonly options: EngineOptions,
   ) {
     this.snapshot = snapshot;
+    this.listener = this.listen(options.port, options.tls);
+    this.sweeper = setInterval(() => this.sweep(), sweepIntervalMs(options));
+    this.sweeper.unref();
+  }
+
+  /**
+   * A listener on `port` with these handlers. With TLS it always sets SO_REUSEPORT, so that
+   * `reloadTls` can open the next listener on the same port before closing this one.
+   */
+  private listen(port: number, tls: TlsMaterial | undefined): TCPSocketListener<Connection> {
+    const { options } = this;
     // `reusePort` works at runtime (SO_REUSEPORT, as in Bun.serve) but is missing from the
     // TCPSocketListenOptions type of Bun 1.4.5, so the options are typed with it added.
     const listenOptions: TCPSocketListenOptions<Connection> & { reusePort: boolean } = {
       hostname: options.host,
-      port: options.port,
-      reusePort: options.reusePort,
+      port,
+      reusePort: options.reusePort || tls !== undefined,
+      ...(tls === undefined ? {} : { tls: { ...tls, ALPNProtocols: ALPN_HTTP1 } }),
       // A client may send its requests and then shut its side (`nc -N`, some proxies): it still
       // reads the answers, so its FIN must not close the connection under them.
       allowHalfOpen: true,
@@ -112,9 +136,21 @@ export class Http1Engine {
         },
       },
     };
-    this.listener = Bun.listen<Connection>(listenOptions);
-    this.sweeper = setInterval(() => this.sweep(), sweepIntervalMs(options));
-    this.sweeper.unref();
+    return Bun.listen<Connection>(listenOptions);
+  }
+
+  /**
+   * Serves new connections with a new certificate: a second listener on the same port takes them,
+   * then the first stops accepting. Open connections go on with the certificate they started with.
+   *
+   * @throws Error when the certificate or key is unusable; the current listener then stays
+   */
+  reloadTls(tls: TlsMaterial): void {
+    if (this.draining) return;
+    const next = this.listen(this.listener.port, tls);
+    const previous = this.listener;
+    this.listener = next;
+    previous.stop(false);
   }
 
   get port(): number {

@@ -1,10 +1,10 @@
 import type { Server } from "bun";
 import type { HandlerOptions } from "../http/decide.ts";
 import { handleRequest } from "../http/handler.ts";
-import type { Encoding, Snapshot } from "../snapshot/types.ts";
+import type { ContentCoding, Snapshot } from "../snapshot/types.ts";
 import type { AccessLog } from "./access-log.ts";
 import { ResponseCounters } from "./counters.ts";
-import { Http1Engine } from "./engine.ts";
+import { Http1Engine, type TlsMaterial } from "./engine.ts";
 import { DEFAULT_HEAD_LIMITS, type HeadLimits } from "./http1-parse.ts";
 import { sendfileAvailable } from "./sendfile.ts";
 
@@ -36,6 +36,8 @@ export interface ServerOptions {
   readonly accessLog?: AccessLog | undefined;
   /** Called when answering throws (a bug): the client gets a 500, the server goes on. */
   readonly onError?: (error: Error) => void;
+  /** Serve HTTPS with this certificate and key (PEM text); bodies are then written, not sendfile'd. */
+  readonly tls?: TlsMaterial | undefined;
 }
 
 export interface RunningServer {
@@ -52,6 +54,11 @@ export interface RunningServer {
   connections(): number;
   /** Atomically serve a new snapshot; requests already running finish on the one they started with. */
   replaceSnapshot(next: Snapshot): void;
+  /**
+   * New connections get this certificate; open ones keep theirs (a new listener on the same port
+   * replaces the old one). Throws, changing nothing, when the certificate or key is unusable.
+   */
+  reloadTls(tls: TlsMaterial): void;
   /** Stop accepting, let in-flight responses finish for up to `timeoutMs`, then close what is left. */
   stop(timeoutMs: number): Promise<void>;
 }
@@ -85,7 +92,8 @@ export function startServer(snapshot: Snapshot, options: ServerOptions): Running
       ? startFetchServer(snapshot, options, counters)
       : startEngine(snapshot, options, counters);
   const host = options.host.includes(":") ? `[${options.host}]` : options.host;
-  return { ...server, counters, url: `http://${host}:${server.port}` };
+  const scheme = options.tls === undefined ? "http" : "https";
+  return { ...server, counters, url: `${scheme}://${host}:${server.port}` };
 }
 
 type Started = Omit<RunningServer, "url" | "counters">;
@@ -99,7 +107,13 @@ function startEngine(
   const min = options.sendfileMin ?? SENDFILE_MIN;
   const max = options.sendfileMax ?? SENDFILE_MAX;
   checkSendfile(mode);
-  const bySendfile = mode !== "off" && sendfileAvailable();
+  if (mode === "on" && options.tls !== undefined) {
+    throw new Error(
+      "--sendfile on: bodies over TLS are encrypted in this process, not sent by the kernel",
+    );
+  }
+  // TLS encrypts in user space: there is no file-to-socket path for sendfile to take.
+  const bySendfile = mode !== "off" && options.tls === undefined && sendfileAvailable();
   const engine = new Http1Engine(snapshot, {
     port: options.port,
     host: options.host,
@@ -113,6 +127,7 @@ function startEngine(
     accessLog: options.accessLog,
     sendfileMin: bySendfile ? min : Number.POSITIVE_INFINITY,
     sendfileMax: max,
+    tls: options.tls,
     ...(options.onError ? { onError: options.onError } : {}),
   });
   return {
@@ -120,6 +135,7 @@ function startEngine(
     bodies: bySendfile ? { by: "sendfile", min, max } : { by: "write" },
     connections: () => engine.connections,
     replaceSnapshot: (next) => engine.replaceSnapshot(next),
+    reloadTls: (tls) => engine.reloadTls(tls),
     stop: (timeoutMs) => engine.stop(timeoutMs),
   };
 }
@@ -131,36 +147,47 @@ function startFetchServer(
 ): Started {
   let current = snapshot;
   const handlerOptions = options.handler;
-  const server: Server<undefined> = Bun.serve({
-    port: options.port,
-    hostname: options.host,
-    reusePort: options.reusePort ?? false,
-    development: false,
-    idleTimeout: options.idleTimeoutS ?? 30,
-    // A static server takes no request content; anything larger than this is refused with 413.
-    maxRequestBodySize: 64 * 1024,
-    fetch(request) {
-      const response = handleRequest(current, request, handlerOptions);
-      const encoding = (response.headers.get("content-encoding") ?? "identity") as Encoding;
-      counters.count(
-        response.status,
-        encoding,
-        Number(response.headers.get("content-length") ?? 0),
-      );
-      return response;
-    },
-    error(error) {
-      options.onError?.(error);
-      const headers = { ...current.extraHeaders, "content-type": "text/plain; charset=utf-8" };
-      return new Response("500 Internal Server Error\n", { status: 500, headers });
-    },
-  });
+  // Bun.serve's reload() keeps the certificate, so a new one means a new server on the same port.
+  const serve = (port: number, tls: TlsMaterial | undefined): Server<undefined> =>
+    Bun.serve({
+      port,
+      hostname: options.host,
+      reusePort: (options.reusePort ?? false) || tls !== undefined,
+      ...(tls === undefined ? {} : { tls }),
+      development: false,
+      idleTimeout: options.idleTimeoutS ?? 30,
+      // A static server takes no request content; anything larger than this is refused with 413.
+      maxRequestBodySize: 64 * 1024,
+      fetch(request) {
+        const response = handleRequest(current, request, handlerOptions);
+        const encoding = (response.headers.get("content-encoding") ?? "identity") as ContentCoding;
+        counters.count(
+          response.status,
+          encoding,
+          Number(response.headers.get("content-length") ?? 0),
+        );
+        return response;
+      },
+      error(error) {
+        options.onError?.(error);
+        const headers = { ...current.extraHeaders, "content-type": "text/plain; charset=utf-8" };
+        return new Response("500 Internal Server Error\n", { status: 500, headers });
+      },
+    });
+  let server = serve(options.port, options.tls);
+  const retired: Server<undefined>[] = [];
   return {
     port: server.port ?? options.port,
     bodies: { by: "write" },
-    connections: () => server.pendingRequests,
+    connections: () => server.pendingRequests + retired.reduce((n, r) => n + r.pendingRequests, 0),
     replaceSnapshot(next) {
       current = next;
+    },
+    reloadTls(tls) {
+      const next = serve(server.port ?? options.port, tls);
+      retired.push(server);
+      void server.stop(false);
+      server = next;
     },
     async stop(timeoutMs) {
       let timer: ReturnType<typeof setTimeout> | undefined;

@@ -3,6 +3,7 @@ import type { CliOptions } from "../cli/args.ts";
 import { persistDir } from "../image/persist.ts";
 import type { AccessLog } from "../server/access-log.ts";
 import type { ServerOptions } from "../server/start-server.ts";
+import { loadTls } from "../server/tls.ts";
 import { type CompressionStore, openStore } from "../snapshot/store.ts";
 import type { BuilderJob } from "./builder-job.ts";
 
@@ -65,6 +66,7 @@ export function serverOptions(
       cleanUrls: options.cleanUrls,
       trailingSlash: options.trailingSlash,
     },
+    tls: options.tls === undefined ? undefined : loadTls(options.tls),
     onError: (error) =>
       console.error(`memserve ${process.pid}: error while answering: ${error.stack}`),
   };

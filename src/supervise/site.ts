@@ -4,7 +4,9 @@ import { formatSummary } from "../cli/summary.ts";
 import { restoreImage } from "../image/persist.ts";
 import { type ImageSnapshot, readImage } from "../image/read-image.ts";
 import { type AccessLog, openAccessLog } from "../server/access-log.ts";
+import { startRedirect } from "../server/redirect-http.ts";
 import { checkSendfile, type RunningServer, startServer } from "../server/start-server.ts";
+import { describeCertificate, loadTls, type TlsFiles } from "../server/tls.ts";
 import { type AdminServer, type AdminState, startAdmin } from "./admin.ts";
 import { LiveSite } from "./live-site.ts";
 import { readMemoryReport } from "./memory-report.ts";
@@ -26,6 +28,7 @@ interface Site {
   accessLog: AccessLog | undefined;
   server: RunningServer | undefined;
   pool: WorkerPool | undefined;
+  redirect: { readonly port: number; stop(): void } | undefined;
   /** performance.now() when the site began serving. */
   readyMs: number;
 }
@@ -40,6 +43,7 @@ interface Site {
 export async function runSite(options: CliOptions): Promise<number> {
   try {
     checkSendfile(options.sendfile); // before loading, as the port below
+    if (options.tls !== undefined) loadTls(options.tls);
   } catch (error) {
     console.error(`memserve: ${describe(error)}`);
     return 1;
@@ -87,6 +91,7 @@ function openOutputs(options: CliOptions): Site | undefined {
     accessLog,
     server: undefined,
     pool: undefined,
+    redirect: undefined,
     readyMs: 0,
     live: undefined as unknown as LiveSite,
   };
@@ -147,6 +152,16 @@ function listen(site: Site): boolean {
   } catch (error) {
     console.error(`memserve: cannot listen on ${options.host}:${options.port}: ${describe(error)}`);
     return false;
+  }
+  if (options.redirectHttp !== undefined) {
+    try {
+      site.redirect = startRedirect(options.host, options.redirectHttp, site.server.port);
+    } catch (error) {
+      console.error(
+        `memserve: cannot listen on ${options.host}:${options.redirectHttp} (--redirect-http): ${describe(error)}`,
+      );
+      return false;
+    }
   }
   site.readyMs = performance.now();
   site.state.serving = { live: site.live, server: site.server };
@@ -245,6 +260,7 @@ function supervise(site: Site): void {
       console.log(
         `memserve: ${reason}, finishing in-flight responses (up to ${timeoutMs / 1000} s)`,
       );
+      site.redirect?.stop();
       await server.stop(timeoutMs);
       await site.pool?.stop();
       await site.accessLog?.close();
@@ -258,8 +274,21 @@ function supervise(site: Site): void {
   });
   process.on("SIGHUP", () => {
     console.log("memserve: SIGHUP, reloading");
+    if (options.tls !== undefined) reloadCertificate(site, options.tls);
     void live.reload();
   });
+}
+
+/** New connections get the certificate and key as they are on disk now; a bad pair changes nothing. */
+function reloadCertificate(site: Site, files: TlsFiles): void {
+  try {
+    const material = loadTls(files);
+    site.server?.reloadTls(material);
+    site.pool?.reloadTls();
+    console.log(`memserve: certificate reloaded: ${describeCertificate(material)}`);
+  } catch (error) {
+    console.error(`memserve: certificate not reloaded, the previous one stays: ${describe(error)}`);
+  }
 }
 
 /**
@@ -317,7 +346,9 @@ function describeBodies(site: Site): string {
       ? "--engine fetch"
       : site.options.sendfile === "off"
         ? "--sendfile off"
-        : "sendfile(2) is not available here";
+        : site.options.tls !== undefined
+          ? "TLS: bodies are encrypted in this process"
+          : "sendfile(2) is not available here";
   return `every body is written from memory (${why})`;
 }
 

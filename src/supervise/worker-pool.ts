@@ -1,9 +1,7 @@
 import type { Subprocess } from "bun";
 import { WORKER_ENV } from "./roles.ts";
 import { selfCommand } from "./self-command.ts";
-import type { DrainMessage, ImageMessage, WorkerMessage, WorkerSetup } from "./worker-process.ts";
-
-// The CLI entry point, which runs a worker when WORKER_ENV is set.
+import type { PrimaryMessage, WorkerMessage, WorkerSetup } from "./worker-process.ts";
 
 interface Worker {
   process: Subprocess;
@@ -71,6 +69,11 @@ export class WorkerPool {
     await Promise.all(this.#workers.map((worker) => worker.process.exited));
   }
 
+  /** Has every worker load the certificate files again (SIGHUP with TLS). */
+  reloadTls(): void {
+    for (const worker of this.#workers) send(worker, { type: "tls" });
+  }
+
   /** Ends every worker at once (the primary is exiting without a drain). */
   kill(): void {
     this.#stopping = true;
@@ -117,7 +120,7 @@ export class WorkerPool {
   }
 }
 
-function send(worker: Worker, message: ImageMessage | DrainMessage): void {
+function send(worker: Worker, message: PrimaryMessage): void {
   try {
     worker.process.send(message);
   } catch {

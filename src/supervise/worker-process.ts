@@ -2,6 +2,7 @@ import type { CliOptions } from "../cli/args.ts";
 import { readImage, unmapReplacedSoon } from "../image/read-image.ts";
 import { openAccessLog } from "../server/access-log.ts";
 import { type RunningServer, startServer } from "../server/start-server.ts";
+import { loadTls } from "../server/tls.ts";
 import { drainOnShutdown } from "./signals.ts";
 import { serverOptions } from "./site-options.ts";
 
@@ -25,6 +26,13 @@ export interface ImageMessage {
 export interface DrainMessage {
   readonly type: "drain";
 }
+
+/** Primary -> worker: load the certificate files again (SIGHUP with TLS). */
+export interface TlsMessage {
+  readonly type: "tls";
+}
+
+export type PrimaryMessage = ImageMessage | DrainMessage | TlsMessage;
 
 /** Worker -> primary. */
 export type WorkerMessage =
@@ -58,8 +66,18 @@ export function runWorker(setup: WorkerSetup): void {
       await accessLog?.close();
     },
   });
-  process.on("message", (message: ImageMessage | DrainMessage) => {
+  process.on("message", (message: PrimaryMessage) => {
     if (message.type === "drain") drain("the primary is draining");
+    if (message.type === "tls" && options.tls !== undefined && server !== undefined) {
+      try {
+        server.reloadTls(loadTls(options.tls));
+      } catch (error) {
+        console.error(
+          `memserve worker ${process.pid}: certificate not reloaded: ${(error as Error).message}`,
+        );
+      }
+      return;
+    }
     if (message.type !== "image" || stopping) return;
     let snapshot: ReturnType<typeof readImage>;
     try {
