@@ -5,7 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
-import { connect, type Socket } from "node:net";
+import type { Socket } from "node:net";
 import { join } from "node:path";
 import { DEFAULT_HANDLER_OPTIONS } from "../src/http/handler.ts";
 import { type RunningServer, type ServerOptions, startServer } from "../src/server/start-server.ts";
@@ -18,12 +18,13 @@ import {
   type TestServer,
 } from "./support/fixture.ts";
 import { parseResponses, type RawResponse, rawGet, rawRequest } from "./support/raw-http.ts";
+import { connectTo, markTls } from "./support/tls.ts";
 
 const BIG_PATH = "/media/big.mp4";
 const BIG = noise(7 * 1024 * 1024, 7);
 const PNG_PATH = "/img/photo.png";
 
-describe.each(["http1", "sendfile"] as const)("%s engine", (engine) => {
+describe.each(["http1", "sendfile", "tls"] as const)("%s engine", (engine) => {
   let site: ReturnType<typeof createFixtureSite>;
   let t: TestServer;
   /** Servers and clients a test started; stopped and destroyed after each test. */
@@ -53,6 +54,7 @@ describe.each(["http1", "sendfile"] as const)("%s engine", (engine) => {
       ...options,
     });
     servers.push(server);
+    if (engine === "tls") markTls(server.port);
     return server;
   }
 
@@ -84,7 +86,7 @@ describe.each(["http1", "sendfile"] as const)("%s engine", (engine) => {
 
     static open(port: number): Promise<RawClient> {
       return new Promise((resolve, reject) => {
-        const socket = connect({ host: "127.0.0.1", port });
+        const socket = connectTo("127.0.0.1", port);
         socket.once("error", reject);
         socket.once("connect", () => {
           socket.off("error", reject);

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { connect } from "node:net";
 import { DEFAULT_HANDLER_OPTIONS } from "../src/http/decide.ts";
 import { encodePath } from "../src/http/path.ts";
 import { type RunningServer, startServer } from "../src/server/start-server.ts";
@@ -12,6 +11,7 @@ import {
   mappedSnapshot,
 } from "./support/fixture.ts";
 import { parseResponses, rawGet } from "./support/raw-http.ts";
+import { connectTo, markTls } from "./support/tls.ts";
 
 /**
  * Random and mutated request heads thrown at a live server over raw sockets. The engine owns its
@@ -186,7 +186,7 @@ function exchange(port: number, c: Case, silent: boolean, timeoutMs: number): Pr
   return new Promise((resolve) => {
     const chunks: Uint8Array[] = [];
     const started = performance.now();
-    const socket = connect({ host: "127.0.0.1", port });
+    const socket = connectTo("127.0.0.1", port);
     const timer = setTimeout(() => done(false), timeoutMs);
     const done = (closed: boolean) => {
       clearTimeout(timer);
@@ -297,6 +297,7 @@ describe.each(ENGINES)("%s engine under fuzzed request heads", (engine) => {
       ...SERVER_TIMEOUTS,
       onError: (error) => errors.push(error),
     });
+    if (engine === "tls") markTls(server.port);
   });
   afterAll(async () => {
     await server?.stop(1000);
@@ -379,7 +380,7 @@ describe.each(ENGINES)("%s engine under fuzzed request heads", (engine) => {
 function slowClient(port: number, first: string, later: string | null, halfClose: boolean) {
   return new Promise<Uint8Array>((resolve) => {
     const chunks: Buffer[] = [];
-    const socket = connect({ host: "127.0.0.1", port });
+    const socket = connectTo("127.0.0.1", port);
     const timer = setTimeout(() => socket.destroy(), 5000);
     socket.pause();
     socket.on("data", (chunk: Buffer) => chunks.push(chunk));

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { ENGINES, INDEX_HTML, useFixtureServer } from "./support/fixture.ts";
 import { parseResponses, rawGet, rawRequest } from "./support/raw-http.ts";
+import { connectTo } from "./support/tls.ts";
 
 describe.each(ENGINES)("%s engine", (engine) => {
   const t = useFixtureServer({ engine });
@@ -22,9 +23,8 @@ describe.each(ENGINES)("%s engine", (engine) => {
     });
 
     test("a request split across several writes (partial head) is answered", async () => {
-      const { connect } = await import("node:net");
       const got = await new Promise<string>((resolve, reject) => {
-        const socket = connect(t.port, "127.0.0.1");
+        const socket = connectTo("127.0.0.1", t.port);
         let data = "";
         socket.on("data", (chunk) => {
           data += chunk.toString("latin1");

@@ -13,6 +13,7 @@ import {
 } from "../../src/server/start-server.ts";
 import { type BuildOptions, buildSnapshot } from "../../src/snapshot/build.ts";
 import type { Snapshot } from "../../src/snapshot/types.ts";
+import { markTls, testCertificate } from "./tls.ts";
 
 /** Repetitive text compresses well, so every codec's variant is kept. */
 export const INDEX_HTML = `<!doctype html><html><head><meta charset="utf-8"><title>Home</title></head><body>${"<p>Hello, memserve. </p>\n".repeat(200)}</body></html>`;
@@ -75,7 +76,7 @@ export interface TestServer {
  * Every transport runs the same suites: memserve's HTTP/1.1 engine, the same engine serving a
  * mapped image with every body sent by sendfile (`sendfile`), and the fetch adapter.
  */
-export const ENGINES = ["http1", "sendfile", "fetch"] as const;
+export const ENGINES = ["http1", "sendfile", "fetch", "tls"] as const;
 export type Engine = (typeof ENGINES)[number];
 
 /**
@@ -89,10 +90,13 @@ export function mappedSnapshot(snapshot: Snapshot): { snapshot: Snapshot; cleanu
   return { snapshot: readImage(indexPath), cleanup: () => rmSync(dir, { recursive: true }) };
 }
 
-/** What `engine` sets in ServerOptions (`sendfile`: the http1 engine, every body by sendfile). */
+/**
+ * What `engine` sets in ServerOptions (`sendfile`: the http1 engine, every body by sendfile; `tls`:
+ * the http1 engine over TLS with a self-signed certificate; mark its port with `markTls`).
+ */
 export function engineOptions(
   engine: Engine,
-): Pick<ServerOptions, "engine" | "sendfile" | "sendfileMin" | "sendfileMax"> {
+): Pick<ServerOptions, "engine" | "sendfile" | "sendfileMin" | "sendfileMax" | "tls"> {
   if (engine === "sendfile")
     return {
       engine: "http1",
@@ -100,6 +104,10 @@ export function engineOptions(
       sendfileMin: 1,
       sendfileMax: Number.POSITIVE_INFINITY,
     };
+  if (engine === "tls") {
+    const { cert, key } = testCertificate();
+    return { engine: "http1", sendfile: "off", tls: { cert, key } };
+  }
   return { engine, sendfile: "off" };
 }
 
@@ -131,6 +139,7 @@ export async function startTestServer(
     ...engineOptions(engine),
     handler: { ...DEFAULT_HANDLER_OPTIONS, ...handler },
   });
+  if (engine === "tls") markTls(server.port);
   const stop = async (timeoutMs: number) => {
     await server.stop(timeoutMs);
     mapped?.cleanup();

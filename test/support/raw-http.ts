@@ -3,7 +3,7 @@
  * pipelining, keep-alive, bodies sent (or not) for HEAD, 304 and 204, framing (Content-Length vs
  * chunked), and requests fetch refuses to send (bad paths, odd methods, garbage).
  */
-import { connect } from "node:net";
+import { connectTo } from "./tls.ts";
 
 export interface RawRequestOptions {
   /** Address to connect to. Default `127.0.0.1`. */
@@ -60,7 +60,7 @@ export function rawRequest(
     let settled = false;
     let silenceTimer: ReturnType<typeof setTimeout> | undefined;
 
-    const socket = connect({ host, port });
+    const socket = connectTo(host, port);
     const overallTimer = setTimeout(() => socket.destroy(), timeoutMs);
 
     const armSilenceTimer = () => {

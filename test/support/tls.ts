@@ -1,0 +1,73 @@
+// The `tls` test engine: memserve's HTTP/1.1 engine behind a self-signed certificate (openssl from
+// Debian), and the raw clients connecting to its ports with TLS.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { type Socket, connect as tcpConnect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { connect as tlsConnect } from "node:tls";
+import type { TlsMaterial } from "../../src/server/engine.ts";
+
+let material: (TlsMaterial & { readonly certPath: string; readonly keyPath: string }) | undefined;
+
+/**
+ * A key and a self-signed certificate for localhost and 127.0.0.1, made once per test process
+ * (`files` gives their paths for the CLI). Clients in this process then accept it: fetch() by
+ * NODE_TLS_REJECT_UNAUTHORIZED, the raw clients by `connectTo`.
+ */
+export function testCertificate(): TlsMaterial & {
+  readonly certPath: string;
+  readonly keyPath: string;
+} {
+  if (material !== undefined) return material;
+  const dir = mkdtempSync(join(tmpdir(), "memserve-tls-"));
+  const certPath = join(dir, "cert.pem");
+  const keyPath = join(dir, "key.pem");
+  makeCertificate(certPath, keyPath, "localhost");
+  process.env.NODE_TLS_REJECT_UNAUTHORIZED = "0";
+  material = {
+    cert: readFileSync(certPath, "utf8"),
+    key: readFileSync(keyPath, "utf8"),
+    certPath,
+    keyPath,
+  };
+  return material;
+}
+
+/** Writes a P-256 key and a certificate for `name` (and 127.0.0.1), valid for two days. */
+export function makeCertificate(certPath: string, keyPath: string, name: string): void {
+  const made = spawnSync("openssl", [
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:P-256",
+    "-nodes",
+    "-keyout",
+    keyPath,
+    "-out",
+    certPath,
+    "-days",
+    "2",
+    "-subj",
+    `/CN=${name}`,
+    "-addext",
+    `subjectAltName=DNS:${name},DNS:localhost,IP:127.0.0.1`,
+  ]);
+  if (made.status !== 0)
+    throw new Error(`openssl req failed: ${made.stderr?.toString() ?? made.error}`);
+}
+
+const tlsPorts = new Set<number>();
+
+/** Marks `port` as served with TLS: `connectTo` speaks TLS to it. */
+export function markTls(port: number): void {
+  tlsPorts.add(port);
+}
+
+/** A client socket to `port`: TLS (any certificate) where `markTls` said so, else plain TCP. */
+export function connectTo(host: string, port: number): Socket {
+  if (!tlsPorts.has(port)) return tcpConnect({ host, port });
+  return tlsConnect({ host, port, rejectUnauthorized: false, ALPNProtocols: ["http/1.1"] });
+}
