@@ -13,7 +13,13 @@ export function startRedirect(
     hostname: host,
     development: false,
     fetch(request) {
-      const url = new URL(request.url);
+      let url: URL;
+      try {
+        url = new URL(request.url);
+      } catch {
+        // Bun builds the URL from Host: one that is no host name cannot be redirected to.
+        return new Response("400 Bad Request\n", { status: 400 });
+      }
       const target = new URL(`${url.pathname}${url.search}`, `https://${hostOf(request, host)}`);
       if (httpsPort !== 443) target.port = String(httpsPort);
       return new Response(null, {

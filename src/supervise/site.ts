@@ -196,7 +196,7 @@ function announce(site: Site, warm: boolean): void {
   console.log(`memserve: ${describeBodies(site)}`);
   if (admin !== undefined)
     console.log(`memserve: admin (healthz, readyz, metrics) at ${admin.url}`);
-  if (options.reusePort) warnUnlessMigrating();
+  if (options.reusePort || options.tls !== undefined) warnUnlessMigrating();
   printSummary(site, "ready", site.live.current);
 }
 
@@ -305,7 +305,7 @@ function warnUnlessMigrating(): void {
   }
   if (value !== "1") {
     warn(
-      "net.ipv4.tcp_migrate_req is not 1: connections queued when this process stops will be reset (sysctl -w net.ipv4.tcp_migrate_req=1)",
+      "net.ipv4.tcp_migrate_req is not 1: connections queued on a listener as it closes (this process stopping, a certificate reload) will be reset (sysctl -w net.ipv4.tcp_migrate_req=1)",
     );
   }
 }

@@ -67,7 +67,7 @@ export function startCli(
     });
     child.stdout?.on("data", (chunk) => {
       out += chunk;
-      const match = /http:\/\/[^\s]+:\d+/.exec(out);
+      const match = /https?:\/\/[^\s]+:\d+/.exec(out);
       if (match) {
         clearTimeout(timer);
         resolve({ child, url: match[0], stdout: () => out, stderr: () => err, exited });
