@@ -1,3 +1,5 @@
+export type { Site, SiteOptions } from "./embed.ts";
+export { createSite } from "./embed.ts";
 export type { HandlerOptions } from "./http/handler.ts";
 export { DEFAULT_HANDLER_OPTIONS, handleRequest } from "./http/handler.ts";
 export type { RunningServer, ServerOptions } from "./server/start-server.ts";

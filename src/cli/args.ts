@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { type ParseArgsOptionsConfig, parseArgs } from "node:util";
+import { CORS_HEADERS } from "../http/decide.ts";
 import { SENDFILE_MAX, SENDFILE_MIN } from "../server/start-server.ts";
 import { checkExtraHeader } from "../snapshot/headers.ts";
 import { defaultCacheDir } from "../snapshot/store.ts";
@@ -313,10 +314,7 @@ function toOptions(root: string, values: ReturnType<typeof parseRaw>["values"]):
   const cacheControl = values["cache-control"];
   if (cacheControl !== undefined) checkFieldValue("--cache-control", cacheControl);
   const headers: Record<string, string> = {};
-  if (values.cors) {
-    headers["access-control-allow-origin"] = "*";
-    headers["access-control-expose-headers"] = "Content-Length, Content-Range, ETag, Accept-Ranges";
-  }
+  if (values.cors) Object.assign(headers, CORS_HEADERS);
   for (const line of values.header) {
     const [name, value] = parseHeaderOption(line);
     headers[name] = name in headers ? `${headers[name]}, ${value}` : value;

@@ -22,6 +22,12 @@ export interface HandlerOptions extends LocateOptions {
   readonly cors: boolean;
 }
 
+/** What `--cors` adds to every response: any origin may read, and see these response fields. */
+export const CORS_HEADERS: Readonly<Record<string, string>> = {
+  "access-control-allow-origin": "*",
+  "access-control-expose-headers": "Content-Length, Content-Range, ETag, Accept-Ranges",
+};
+
 export const DEFAULT_HANDLER_OPTIONS: HandlerOptions = {
   spa: false,
   maxRanges: 16,
