@@ -47,6 +47,8 @@ export interface CliOptions {
   readonly tls: { readonly cert: string; readonly key: string; readonly ca?: string } | undefined;
   /** A plain-HTTP port answering every request with 308 to the https URL. */
   readonly redirectHttp: number | undefined;
+  /** HTTP/2 over TLS (ALPN h2, then http/1.1) with `--engine fetch`: Bun.serve's, experimental. */
+  readonly http2: boolean;
   /** Where access log lines go: a file path, "-" for stdout; undefined: no access log. */
   readonly accessLog: string | undefined;
   readonly accessLogFormat: "combined" | "json";
@@ -110,6 +112,7 @@ Options:
       --tls-ca <file>        ... and these PEM CA certificates (optional)
       --redirect-http <n>    Also listen for plain HTTP on port <n> and redirect it (308)
                              to https
+      --http2                With --engine fetch and TLS: offer HTTP/2 (Bun's, experimental)
       --admin-port <n>       Serve /healthz, /readyz and /metrics (Prometheus) on
                              127.0.0.1:<n> (default: off)
       --access-log <file|->  Write an access log line per response (default: off)
@@ -208,6 +211,7 @@ const OPTIONS = {
   "tls-key": { type: "string" },
   "tls-ca": { type: "string" },
   "redirect-http": { type: "string" },
+  http2: { type: "boolean", default: false },
   "access-log": { type: "string" },
   "access-log-format": { type: "string", default: "combined" },
   help: { type: "boolean", short: "h", default: false },
@@ -307,6 +311,11 @@ function toOptions(root: string, values: ReturnType<typeof parseRaw>["values"]):
   }
   if (ca !== undefined && cert === undefined)
     throw new Error("--tls-ca needs --tls-cert and --tls-key");
+  if (values.http2 && (engine !== "fetch" || cert === undefined)) {
+    throw new Error(
+      "--http2 needs --engine fetch and --tls-cert/--tls-key (Bun serves HTTP/2 over TLS only)",
+    );
+  }
   const redirectHttp = values["redirect-http"];
   if (redirectHttp !== undefined && cert === undefined) {
     throw new Error("--redirect-http needs --tls-cert and --tls-key (it redirects to https)");
@@ -353,6 +362,7 @@ function toOptions(root: string, values: ReturnType<typeof parseRaw>["values"]):
       cert === undefined || key === undefined
         ? undefined
         : { cert, key, ...(ca === undefined ? {} : { ca }) },
+    http2: values.http2,
     redirectHttp:
       redirectHttp === undefined
         ? undefined

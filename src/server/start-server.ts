@@ -38,6 +38,8 @@ export interface ServerOptions {
   readonly onError?: (error: Error) => void;
   /** Serve HTTPS with this certificate and key (PEM text); bodies are then written, not sendfile'd. */
   readonly tls?: TlsMaterial | undefined;
+  /** With `engine: "fetch"` and `tls`: offer HTTP/2 (ALPN h2) as well as HTTP/1.1. */
+  readonly http2?: boolean;
 }
 
 export interface RunningServer {
@@ -154,6 +156,7 @@ function startFetchServer(
       hostname: options.host,
       reusePort: (options.reusePort ?? false) || tls !== undefined,
       ...(tls === undefined ? {} : { tls }),
+      ...(options.http2 === true && tls !== undefined ? { http2: true } : {}),
       development: false,
       idleTimeout: options.idleTimeoutS ?? 30,
       // A static server takes no request content; anything larger than this is refused with 413.

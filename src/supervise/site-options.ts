@@ -67,6 +67,7 @@ export function serverOptions(
       trailingSlash: options.trailingSlash,
     },
     tls: options.tls === undefined ? undefined : loadTls(options.tls),
+    http2: options.http2,
     onError: (error) =>
       console.error(`memserve ${process.pid}: error while answering: ${error.stack}`),
   };
