@@ -85,6 +85,25 @@ describe("parseCommandLine", () => {
     expect(errorOf(["site", "--trailing-slash", "sometimes"])).toContain("--trailing-slash");
   });
 
+  test("TLS: --tls-cert and --tls-key together, --tls-ca and --redirect-http only with them", () => {
+    expect(serve(["site"]).tls).toBeUndefined();
+    const t = serve(["site", "--tls-cert", "c.pem", "--tls-key", "k.pem", "--redirect-http", "80"]);
+    expect([t.tls, t.redirectHttp]).toEqual([{ cert: "c.pem", key: "k.pem" }, 80]);
+    expect(serve(["site", "--tls-cert", "c", "--tls-key", "k", "--tls-ca", "a"]).tls?.ca).toBe("a");
+    expect(errorOf(["site", "--tls-key", "k.pem"])).toContain("go together");
+    expect(errorOf(["site", "--redirect-http", "80"])).toContain("--redirect-http needs");
+    expect(errorOf(["site", "--tls-ca", "a"])).toContain("--tls-ca needs");
+  });
+
+  test("--http2 needs the fetch engine and TLS; --admin-host takes an address", () => {
+    expect(errorOf(["site", "--http2"])).toContain("--http2 needs");
+    const h = serve(["site", "--engine", "fetch", "--http2", "--tls-cert", "c", "--tls-key", "k"]);
+    expect(h.http2).toBe(true);
+    expect(serve(["site"]).adminHost).toBe("127.0.0.1");
+    expect(serve(["site", "--admin-host", "0.0.0.0"]).adminHost).toBe("0.0.0.0");
+    expect(errorOf(["site", "--admin-host", "a b"])).toContain("--admin-host: not an address");
+  });
+
   test("watching is the default; --no-watch turns it off; --watch still parses", () => {
     expect(serve(["site"]).watch).toBe(true);
     expect(serve(["site", "--no-watch"]).watch).toBe(false);

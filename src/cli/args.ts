@@ -43,6 +43,8 @@ export interface CliOptions {
   readonly maxConnections: number;
   /** Port of the loopback admin server (/healthz, /readyz, /metrics); undefined: none. */
   readonly adminPort: number | undefined;
+  /** The address the admin port binds (default 127.0.0.1; 0.0.0.0 for probes from outside). */
+  readonly adminHost: string;
   /** PEM files for HTTPS: certificate (chain), key, and optionally CAs; undefined: plain HTTP. */
   readonly tls: { readonly cert: string; readonly key: string; readonly ca?: string } | undefined;
   /** A plain-HTTP port answering every request with 308 to the https URL. */
@@ -115,6 +117,8 @@ Options:
       --http2                With --engine fetch and TLS: offer HTTP/2 (Bun's, experimental)
       --admin-port <n>       Serve /healthz, /readyz and /metrics (Prometheus) on
                              127.0.0.1:<n> (default: off)
+      --admin-host <addr>    Address of the admin port (default 127.0.0.1; 0.0.0.0 for
+                             Kubernetes probes)
       --access-log <file|->  Write an access log line per response (default: off)
       --access-log-format <f> combined (default) or json
   -h, --help                 Show this help
@@ -207,6 +211,7 @@ const OPTIONS = {
   "reuse-port": { type: "boolean", default: false },
   "max-connections": { type: "string", default: "10000" },
   "admin-port": { type: "string" },
+  "admin-host": { type: "string", default: "127.0.0.1" },
   "tls-cert": { type: "string" },
   "tls-key": { type: "string" },
   "tls-ca": { type: "string" },
@@ -358,6 +363,7 @@ function toOptions(root: string, values: ReturnType<typeof parseRaw>["values"]):
     maxConnections: parseInteger("--max-connections", values["max-connections"], 0, 10_000_000),
     adminPort:
       adminPort === undefined ? undefined : parseInteger("--admin-port", adminPort, 0, 65535),
+    adminHost: parseHost(values["admin-host"], "--admin-host"),
     tls:
       cert === undefined || key === undefined
         ? undefined
@@ -379,9 +385,9 @@ function parseInteger(flag: string, text: string, min: number, max: number): num
   return value;
 }
 
-function parseHost(host: string): string {
+function parseHost(host: string, flag = "--host"): string {
   const bare = host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
-  if (bare === "" || /[\s/?#@]/.test(bare)) throw new Error(`--host: not an address: "${host}"`);
+  if (bare === "" || /[\s/?#@]/.test(bare)) throw new Error(`${flag}: not an address: "${host}"`);
   return bare;
 }
 

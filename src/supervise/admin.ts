@@ -144,17 +144,18 @@ export function createRegistry(state: AdminState): {
 }
 
 /**
- * The admin server on 127.0.0.1: /healthz (alive), /readyz (serving and not draining), /metrics.
- * Started before the site loads, so a liveness probe passes during a long build.
+ * The admin server, on 127.0.0.1 unless `host` says otherwise (a Kubernetes probe comes to the
+ * pod's address): /healthz (alive), /readyz (serving and not draining), /metrics. Started before
+ * the site loads, so a liveness probe passes during a long build.
  *
  * @throws Error when the port cannot be bound.
  */
-export function startAdmin(port: number, state: AdminState): AdminServer {
+export function startAdmin(port: number, state: AdminState, host = "127.0.0.1"): AdminServer {
   const { registry, builds } = createRegistry(state);
   const text = (body: string, status = 200) =>
     new Response(body, { status, headers: { "content-type": "text/plain; charset=utf-8" } });
   const server = Bun.serve({
-    hostname: "127.0.0.1",
+    hostname: host,
     port,
     // Explicit: a second memserve must not silently share (and split) the admin port.
     reusePort: false,
@@ -175,7 +176,7 @@ export function startAdmin(port: number, state: AdminState): AdminServer {
     },
   });
   return {
-    url: `http://127.0.0.1:${server.port}`,
+    url: `http://${host.includes(":") ? `[${host}]` : host}:${server.port}`,
     observeBuild: (kind, seconds) => builds.observe({ kind }, seconds),
     stop: () => void server.stop(true),
   };

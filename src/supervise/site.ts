@@ -68,7 +68,8 @@ function openOutputs(options: CliOptions): Site | undefined {
   let accessLog: AccessLog | undefined;
   try {
     // First, so a liveness probe passes while a large site loads (and /readyz says "loading").
-    if (options.adminPort !== undefined) admin = startAdmin(options.adminPort, state);
+    if (options.adminPort !== undefined)
+      admin = startAdmin(options.adminPort, state, options.adminHost);
   } catch (error) {
     console.error(`memserve: cannot open admin port ${options.adminPort}: ${describe(error)}`);
     return undefined;
