@@ -161,7 +161,13 @@ export function startAdmin(port: number, state: AdminState, host = "127.0.0.1"):
     reusePort: false,
     development: false,
     async fetch(request) {
-      const { pathname } = new URL(request.url);
+      let pathname: string;
+      try {
+        ({ pathname } = new URL(request.url));
+      } catch {
+        // Bun builds the URL from Host: a request without a usable one (HTTP/1.0) lands here.
+        return text("bad request: send Host\n", 400);
+      }
       if (pathname === "/healthz") return text("ok\n");
       if (pathname === "/readyz") {
         if (state.draining) return text("draining\n", 503);
