@@ -1,6 +1,7 @@
 // The correctness gate: one request over a raw socket, exactly as wrk would send it, and a check
 // of the answer. Raw because fetch() decodes bodies and adds headers, hiding what the server sent.
 import { connect } from "node:net";
+import { connect as tlsConnect } from "node:tls";
 import type { Scenario } from "./scenarios.ts";
 
 export interface Answer {
@@ -44,7 +45,11 @@ export function rawGet(
   head.push("Connection: close", "", "");
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    const socket = connect({ host: url.hostname, port: Number(url.port) });
+    const target = { host: url.hostname, port: Number(url.port) };
+    const socket =
+      url.protocol === "https:"
+        ? tlsConnect({ ...target, rejectUnauthorized: false, ALPNProtocols: ["http/1.1"] })
+        : connect(target);
     socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`no answer in ${timeoutMs} ms`)));
     socket.on("connect", () => socket.write(head.join("\r\n")));
     socket.on("data", (chunk: Buffer) => chunks.push(chunk));

@@ -27,6 +27,8 @@ export interface NginxConfOptions {
   /** The CPU the one worker is bound to (the master is pinned there by taskset too). */
   readonly cpu: number;
   readonly mimeTypes?: string;
+  /** PEM files: listen with TLS (HTTP/1.1 only, as memserve's engine), session cache as usual. */
+  readonly tls?: { readonly cert: string; readonly key: string } | undefined;
 }
 
 /**
@@ -80,7 +82,15 @@ http {
     access_log off;               # memserve keeps no access log either
 
     server {
-        listen 127.0.0.1:${options.port} reuseport backlog=4096;
+        listen 127.0.0.1:${options.port} reuseport backlog=4096${options.tls ? " ssl" : ""};${
+          options.tls
+            ? `
+        ssl_certificate ${options.tls.cert};
+        ssl_certificate_key ${options.tls.key};
+        ssl_protocols TLSv1.2 TLSv1.3;
+        ssl_session_cache shared:SSL:10m;`
+            : ""
+        }
         root ${options.root};
         location / {
             # memserve's default for assets that are neither HTML nor hashed: equal header work.

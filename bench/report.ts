@@ -165,25 +165,32 @@ export function formatRatioTable(summaries: readonly CaseSummary[]): string {
 }
 
 /**
+ * `numerator` over `denominator` per scenario both ran, or undefined when none did: req/s above 1
+ * and CPU/req below 1 favour the numerator. Columns are named `req/s <label>`, `CPU/req <label>`.
+ */
+export function formatPairTable(
+  summaries: readonly CaseSummary[],
+  numerator: string,
+  denominator: string,
+  label: string,
+): string | undefined {
+  const { scenarios, find } = byCase(summaries);
+  const rows = scenarios.flatMap((scenario) => {
+    const a = find(numerator, scenario);
+    const b = find(denominator, scenario);
+    if (a === undefined || b === undefined) return [];
+    return [[scenario, ratio(a, b, "requestsPerSec"), ratio(a, b, "cpuUsPerRequest")]];
+  });
+  if (rows.length === 0) return undefined;
+  return table(["scenario", `req/s ${label}`, `CPU/req ${label}`], rows, 1);
+}
+
+/**
  * Every body by sendfile over every body written, per scenario, when both ran: where CPU/req is
  * under 1 sendfile is cheaper (what the defaults of `--sendfile-min` and `--sendfile-max` follow).
  */
 export function formatSendfileTable(summaries: readonly CaseSummary[]): string | undefined {
-  const { scenarios, find } = byCase(summaries);
-  const rows = scenarios.flatMap((scenario) => {
-    const sendfile = find("memserve-sendfile", scenario);
-    const write = find("memserve-write", scenario);
-    if (sendfile === undefined || write === undefined) return [];
-    return [
-      [
-        scenario,
-        ratio(sendfile, write, "requestsPerSec"),
-        ratio(sendfile, write, "cpuUsPerRequest"),
-      ],
-    ];
-  });
-  if (rows.length === 0) return undefined;
-  return table(["scenario", "req/s sendfile/write", "CPU/req sendfile/write"], rows, 1);
+  return formatPairTable(summaries, "memserve-sendfile", "memserve-write", "sendfile/write");
 }
 
 /**

@@ -13,6 +13,7 @@ import { type BenchOptions, parseBenchArgs, USAGE } from "./options.ts";
 import {
   type CaseResult,
   type CaseSummary,
+  formatPairTable,
   formatRatioTable,
   formatResultsTable,
   formatRulesTable,
@@ -146,6 +147,19 @@ function summaries(state: RunState, o: BenchOptions): CaseSummary[] {
   );
 }
 
+/** A self-signed P-256 certificate for 127.0.0.1 in `dir`, for both `-tls` servers alike. */
+function makeCertificate(dir: string): { cert: string; key: string } {
+  const cert = join(dir, "bench.crt");
+  const key = join(dir, "bench.key");
+  const made = Bun.spawnSync(
+    ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+      .concat(["-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1"])
+      .concat(["-addext", "subjectAltName=IP:127.0.0.1"]),
+  );
+  if (made.exitCode !== 0) throw new Error(`openssl could not make a certificate: ${made.stderr}`);
+  return { cert, key };
+}
+
 /** Median seconds to serving of memserve with and without the rules, over the rounds. */
 function readyLine(state: RunState): string {
   const of = (name: ServerName) => {
@@ -184,7 +198,7 @@ async function main(argv: readonly string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  ensurePackages(o.servers.includes("nginx"), log);
+  ensurePackages(o.servers.some((name) => name.startsWith("nginx")), log);
   const machine = describeMachine();
   pinSelfToLoadCpu();
   const profile = o.smoke ? "smoke" : "full";
@@ -202,10 +216,14 @@ async function main(argv: readonly string[]): Promise<number> {
     log(`rules site ${rulesRoot}: ${linked} files linked, rules written`);
     rulesCost = formatRulesCost(measureRulesCost(rulesRoot));
   }
+  const tls = o.servers.some((name) => name.endsWith("-tls"))
+    ? makeCertificate(workDir)
+    : undefined;
   const ctx = {
     repo: REPO,
     root: corpus.root,
     rulesRoot,
+    ...(tls === undefined ? {} : { tls }),
     workDir,
     cpu: SERVER_CPU,
     startupTimeoutMs: o.startupTimeoutMs,
@@ -219,7 +237,8 @@ async function main(argv: readonly string[]): Promise<number> {
   const rules = formatRulesTable(list);
   const rulesSection = rules && [rules, readyLine(state), rulesCost].join("\n\n");
   const sendfile = formatSendfileTable(list);
-  const tables = [formatResultsTable(list), formatRatioTable(list), sendfile, rulesSection]
+  const overTls = formatPairTable(list, "memserve-tls", "nginx-tls", "memserve/nginx over TLS");
+  const tables = [formatResultsTable(list), formatRatioTable(list), sendfile, overTls, rulesSection]
     .filter((t) => t !== undefined)
     .join("\n\n");
   console.log(tables);

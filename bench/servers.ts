@@ -11,14 +11,17 @@ export type ServerName =
   | "memserve-write"
   | "memserve-sendfile"
   | "memserve-rules"
+  | "memserve-tls"
   | "nginx"
+  | "nginx-tls"
   | "floor";
 /**
  * `memserve-log`: memserve with the access log on (to a file) and the admin port open, for their
  * cost. `memserve-write`: every body written (`--sendfile off`); `memserve-sendfile`: every body
  * by sendfile (`--sendfile-min 1 --sendfile-max 0`): side by side they give the threshold.
  * `memserve-rules`: memserve on the same files with 10,000 `_redirects` rules and 1,000
- * `_headers` blocks (bench/rules-corpus.ts).
+ * `_headers` blocks (bench/rules-corpus.ts). `memserve-tls` and `nginx-tls`: HTTPS with the same
+ * self-signed P-256 certificate (`LaunchContext.tls`).
  */
 export const SERVER_NAMES: readonly ServerName[] = [
   "memserve",
@@ -26,7 +29,9 @@ export const SERVER_NAMES: readonly ServerName[] = [
   "memserve-write",
   "memserve-sendfile",
   "memserve-rules",
+  "memserve-tls",
   "nginx",
+  "nginx-tls",
   "floor",
 ];
 /** Run when `--servers` is not given: the sendfile comparison is asked for by name. */
@@ -55,6 +60,8 @@ export interface LaunchContext {
   readonly root: string;
   /** The same files with the rule files (bench/rules-corpus.ts), for `memserve-rules`. */
   readonly rulesRoot?: string;
+  /** PEM files for the `-tls` servers. */
+  readonly tls?: { readonly cert: string; readonly key: string };
   /** A scratch directory for logs and nginx's prefix. */
   readonly workDir: string;
   readonly cpu: number;
@@ -92,6 +99,9 @@ function commandFor(name: ServerName, ctx: LaunchContext, port: number): string[
     case "memserve":
     case "memserve-rules":
       return memserve();
+    case "memserve-tls":
+      if (ctx.tls === undefined) throw new Error("memserve-tls needs a certificate (tls)");
+      return memserve("--tls-cert", ctx.tls.cert, "--tls-key", ctx.tls.key);
     case "memserve-write":
       return memserve("--sendfile", "off");
     case "memserve-sendfile":
@@ -100,11 +110,22 @@ function commandFor(name: ServerName, ctx: LaunchContext, port: number): string[
       return memserve("--access-log", join(ctx.workDir, `access-${port}.log`), "--admin-port", "0");
     case "floor":
       return [process.execPath, "bench/floor.ts", ...listen];
-    case "nginx": {
+    case "nginx":
+    case "nginx-tls": {
       const brotliModule = findBrotliStaticModule();
       if (brotliModule === undefined) throw new Error("the nginx brotli_static module is missing");
       const prefix = join(ctx.workDir, `nginx-${port}`);
-      const files = writeNginxPrefix({ root: ctx.root, port, prefix, brotliModule, cpu: ctx.cpu });
+      const tls = name === "nginx-tls" ? ctx.tls : undefined;
+      if (name === "nginx-tls" && tls === undefined)
+        throw new Error("nginx-tls needs a certificate");
+      const files = writeNginxPrefix({
+        root: ctx.root,
+        port,
+        prefix,
+        brotliModule,
+        cpu: ctx.cpu,
+        tls,
+      });
       return nginxArgs(prefix, files);
     }
   }
@@ -122,7 +143,11 @@ async function waitFor(check: () => boolean | Promise<boolean>, ms: number, what
 /** Whether anything answers HTTP at `url` (nginx prints no ready line). */
 async function answers(url: string): Promise<boolean> {
   try {
-    await fetch(`${url}/robots.txt`, { signal: AbortSignal.timeout(1000) });
+    // A self-signed certificate for the -tls servers: any answer will do.
+    await fetch(`${url}/robots.txt`, {
+      signal: AbortSignal.timeout(1000),
+      tls: { rejectUnauthorized: false },
+    } as RequestInit);
     return true;
   } catch {
     return false;
@@ -135,7 +160,7 @@ async function answers(url: string): Promise<boolean> {
  */
 export async function launchServer(name: ServerName, ctx: LaunchContext): Promise<RunningServer> {
   const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${name.endsWith("-tls") ? "https" : "http"}://127.0.0.1:${port}`;
   const logPath = join(ctx.workDir, `${name}-${port}.log`);
   const proc = Bun.spawn(["taskset", "-c", String(ctx.cpu), ...commandFor(name, ctx, port)], {
     cwd: ctx.repo,
@@ -151,7 +176,7 @@ export async function launchServer(name: ServerName, ctx: LaunchContext): Promis
       if (stdout.length < 65_536) stdout += decoder.decode(chunk, { stream: true });
     }
   })();
-  const ready = name === "nginx" ? () => answers(url) : () => stdout.includes(url);
+  const ready = name.startsWith("nginx") ? () => answers(url) : () => stdout.includes(url);
   try {
     await waitFor(
       () => {
