@@ -137,7 +137,10 @@ export async function runBuilderJob(
     });
     atMaximum = true;
   }
-  best = await addDeltas(best, { versions, history, store, previous });
+  // An unchanged tree keeps the previous image's deltas as they are.
+  if (!unchanged || best !== current) {
+    best = await addDeltas(best, { versions, history, store, previous });
+  }
   if (best !== current) publish(best, upgrading ? "maximum" : "batch");
   if (job.persistDir !== undefined && last !== undefined) {
     try {
