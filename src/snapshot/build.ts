@@ -118,12 +118,13 @@ export async function buildSnapshot(root: string, options: BuildOptions): Promis
       const kept = previous?.assets.get(file.urlPath);
       const head = headFor(file.urlPath);
       const same = kept?.source === sourceOf(file.version, codings);
-      if (kept !== undefined && !same && isImmutable(kept)) {
+      const asset = same ? keepWithHead(kept as Asset, head) : await loadAsset(file, codings, head);
+      // By the bytes, not the file's times: a copy (a container layer, rsync) is no change.
+      if (kept !== undefined && !same && isImmutable(kept) && changedBytes(kept, asset)) {
         warn(
           `${file.urlPath.slice(1)} changed, but it is served as immutable (${IMMUTABLE}): browsers and caches that have it keep the old version for a year; give it a new name, or set Cache-Control for it in _headers`,
         );
       }
-      const asset = same ? keepWithHead(kept as Asset, head) : await loadAsset(file, codings, head);
       built[index] = asset;
       if (asset !== undefined) options.onAsset?.(asset);
       progress(index);
@@ -198,6 +199,13 @@ export async function buildSnapshot(root: string, options: BuildOptions): Promis
     stats,
     redirects: rules.redirects,
   });
+}
+
+function changedBytes(kept: Asset, asset: Asset | undefined): boolean {
+  return (
+    asset !== undefined &&
+    !Buffer.from(kept.identity.bytes).equals(Buffer.from(asset.identity.bytes))
+  );
 }
 
 function isImmutable(asset: Asset): boolean {
