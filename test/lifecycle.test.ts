@@ -5,10 +5,10 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
-import { accessSync, constants, readFileSync, writeFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { type CliRun, freePort, startCli } from "./support/cli.ts";
 import { createFixtureSite, noise } from "./support/fixture.ts";
+import { canMigrate, withMigration } from "./support/migrate.ts";
 import { rawGet } from "./support/raw-http.ts";
 
 const BIG = noise(7 * 1024 * 1024);
@@ -151,33 +151,13 @@ describe("zero-downtime restart (--reuse-port)", () => {
   // A connection still in the old listener's accept queue when it closes is reset by the kernel,
   // unless net.ipv4.tcp_migrate_req (Linux 5.14+) hands it to the new listener. Measured here
   // without it: 1 reset in about 2,500 new connections in 3 runs of 5.
-  const MIGRATE = "/proc/sys/net/ipv4/tcp_migrate_req";
-  const canMigrate = (() => {
-    try {
-      if (readFileSync(MIGRATE, "utf8").trim() === "1") return true;
-      accessSync(MIGRATE, constants.W_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  })();
-
   test.skipIf(!canMigrate)(
     "a new connection per request, with tcp_migrate_req=1: zero failed requests",
     async () => {
-      const before = readFileSync(MIGRATE, "utf8").trim();
-      if (before !== "1") writeFileSync(MIGRATE, "1");
-      try {
-        const load = await restartUnderLoad([
-          "keep-alive",
-          "keep-alive",
-          "new connection",
-          "new connection",
-        ]);
-        expect(load.failures).toEqual([]);
-      } finally {
-        if (before !== "1") writeFileSync(MIGRATE, before);
-      }
+      const load = await withMigration(() =>
+        restartUnderLoad(["keep-alive", "keep-alive", "new connection", "new connection"]),
+      );
+      expect(load.failures).toEqual([]);
     },
     60_000,
   );

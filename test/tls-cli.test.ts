@@ -2,20 +2,13 @@
 // https; SIGHUP swaps the certificate under load (workers too) with no failed request, and a bad
 // new one keeps the old.
 import { afterAll, describe, expect, test } from "bun:test";
-import {
-  accessSync,
-  constants,
-  copyFileSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect } from "node:tls";
 import { freePort, runCli, startCli } from "./support/cli.ts";
 import { createFixtureSite } from "./support/fixture.ts";
+import { canMigrate, withMigration } from "./support/migrate.ts";
 import { rawGet } from "./support/raw-http.ts";
 import { makeCertificate, markTls } from "./support/tls.ts";
 
@@ -122,28 +115,11 @@ describe("--tls-cert and --tls-key", () => {
   test.skipIf(!canMigrate)(
     "SIGHUP swaps the certificate under load with no failed request (tcp_migrate_req=1); a bad one keeps it",
     async () => {
-      const before = readFileSync(MIGRATE, "utf8").trim();
-      if (before !== "1") writeFileSync(MIGRATE, "1");
-      try {
-        await swapUnderLoad();
-      } finally {
-        if (before !== "1") writeFileSync(MIGRATE, before);
-      }
+      await withMigration(swapUnderLoad);
     },
     30_000,
   );
 });
-
-const MIGRATE = "/proc/sys/net/ipv4/tcp_migrate_req";
-const canMigrate = (() => {
-  try {
-    if (readFileSync(MIGRATE, "utf8").trim() === "1") return true;
-    accessSync(MIGRATE, constants.W_OK);
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 async function swapUnderLoad(): Promise<void> {
   const live = { cert: join(dir, "live.crt"), key: join(dir, "live.key") };
