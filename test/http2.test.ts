@@ -140,8 +140,11 @@ describe.skipIf(problem !== undefined)("HTTP/2 (--engine fetch --http2)", () => 
     const missing = await curl(`${base}/nope`);
     expect(missing.status).toBe(404);
     expect(missing.body.toString()).toContain("Nothing here.");
-    const post = await curl(`${base}/`, "-X", "POST", "--data", "x=1");
-    expect([post.status, post.headers.get("allow")]).toEqual([405, "GET, HEAD, OPTIONS"]);
+    // Repeated: Bun's HTTP/2 reset most of these streams until memserve read the content first.
+    for (let i = 0; i < 10; i++) {
+      const post = await curl(`${base}/`, "-X", "POST", "--data", "x=1");
+      expect([post.status, post.headers.get("allow")]).toEqual([405, "GET, HEAD, OPTIONS"]);
+    }
     const docs = await curl(`${base}/docs`);
     expect([docs.status, docs.headers.get("location")]).toEqual([301, "./docs/"]);
   });

@@ -149,6 +149,12 @@ function startFetchServer(
 ): Started {
   let current = snapshot;
   const handlerOptions = options.handler;
+  const answer = (request: Request): Response => {
+    const response = handleRequest(current, request, handlerOptions);
+    const encoding = (response.headers.get("content-encoding") ?? "identity") as ContentCoding;
+    counters.count(response.status, encoding, Number(response.headers.get("content-length") ?? 0));
+    return response;
+  };
   // Bun.serve's reload() keeps the certificate, so a new one means a new server on the same port.
   const serve = (port: number, tls: TlsMaterial | undefined): Server<undefined> =>
     Bun.serve({
@@ -162,14 +168,14 @@ function startFetchServer(
       // A static server takes no request content; anything larger than this is refused with 413.
       maxRequestBodySize: 64 * 1024,
       fetch(request) {
-        const response = handleRequest(current, request, handlerOptions);
-        const encoding = (response.headers.get("content-encoding") ?? "identity") as ContentCoding;
-        counters.count(
-          response.status,
-          encoding,
-          Number(response.headers.get("content-length") ?? 0),
-        );
-        return response;
+        // Bun's HTTP/2 resets the stream of a response sent before the request's content was read
+        // (curl: "Stream error in the HTTP/2 framing layer" for most POSTs answered 405): read it
+        // first, at most maxRequestBodySize.
+        if (options.http2 === true && request.body !== null) {
+          const respond = () => answer(request);
+          return request.arrayBuffer().then(respond, respond);
+        }
+        return answer(request);
       },
       error(error) {
         options.onError?.(error);
