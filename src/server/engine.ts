@@ -1,9 +1,8 @@
 import type { TCPSocketListener, TCPSocketListenOptions } from "bun";
 import { decide, type HandlerOptions, type Outcome, statusOutcome } from "../http/decide.ts";
-import type { ContentCoding, Snapshot } from "../snapshot/types.ts";
+import type { Snapshot } from "../snapshot/types.ts";
 import type { AccessLog } from "./access-log.ts";
 import {
-  bySendfile,
   type Connection,
   finish,
   flushQueue,
@@ -11,13 +10,11 @@ import {
   linger,
   newConnection,
   type Sock,
-  send,
-  sendBody,
 } from "./connection.ts";
 import type { ResponseCounters } from "./counters.ts";
 import { type Decision, DecisionCache } from "./decision-cache.ts";
 import { type HeadLimits, locateHead, parseHeadText, type RequestHead } from "./http1-parse.ts";
-import { refreshDate, serializeOutcome, wireOf } from "./wire.ts";
+import { sendOutcome, sendPrepared } from "./respond.ts";
 
 export interface EngineOptions {
   readonly port: number;
@@ -205,7 +202,7 @@ export class Http1Engine {
     const { maxConnections } = this.options;
     if (maxConnections > 0 && this.sockets.size >= maxConnections) {
       // Answered rather than reset, so the client knows to come back (RFC 9110 §15.6.4).
-      this.sendOutcome(socket, undefined, statusOutcome(this.snapshot, 503), true);
+      sendOutcome(this.options, socket, undefined, statusOutcome(this.snapshot, 503), true);
       return;
     }
     this.sockets.add(socket);
@@ -321,89 +318,17 @@ export class Http1Engine {
   /** Answers a malformed or over-limit request with its 4xx, then closes (RFC 9112 §9.6). */
   private refuse(socket: Sock, conn: Connection, status: number): void {
     conn.input = null;
-    this.sendOutcome(socket, undefined, statusOutcome(this.snapshot, status), true);
+    sendOutcome(this.options, socket, undefined, statusOutcome(this.snapshot, status), true);
   }
 
   private answer(socket: Sock, head: RequestHead, outcome: Outcome, closing = false): void {
     const close = closing || !head.keepAlive || this.draining;
     // Fast path: a variant's 200 or 304 on a persistent HTTP/1.1 connection is prepared bytes.
-    if (!close || head.http10) {
-      if (outcome.kind === "full" && outcome.status === 200) {
-        const ok = wireOf(outcome.variant).ok;
-        refreshDate(ok);
-        const length = head.method === "HEAD" ? ok.headLength : ok.bytes.length;
-        sendPrepared(socket, ok.bytes, ok.headLength, length);
-        this.answered(socket, head, 200, outcome.variant.encoding, length, length - ok.headLength);
-        if (close) finish(socket);
-        return;
-      }
-      if (outcome.kind === "not-modified") {
-        const prepared = wireOf(outcome.variant).notModified;
-        refreshDate(prepared);
-        send(socket, prepared.bytes, 0, prepared.headLength);
-        this.answered(socket, head, 304, outcome.variant.encoding, prepared.headLength, 0);
-        if (close) finish(socket);
-        return;
-      }
+    if ((!close || head.http10) && sendPrepared(this.options, socket, head, outcome)) {
+      if (close) finish(socket);
+      return;
     }
-    this.sendOutcome(socket, head, outcome, close);
-  }
-
-  /**
-   * Any outcome, with a head built for this response (errors, redirects, ranges, 404 page, close).
-   * `request` is undefined for a request refused before its head was parsed.
-   */
-  private sendOutcome(
-    socket: Sock,
-    request: RequestHead | undefined,
-    outcome: Outcome,
-    close: boolean,
-  ): void {
-    const { head, body } = serializeOutcome(outcome, close);
-    send(socket, head, 0, head.length);
-    let bytes = head.length;
-    if (request?.method !== "HEAD") {
-      for (const chunk of body) {
-        sendBody(socket, chunk, 0, chunk.length);
-        bytes += chunk.length;
-      }
-    }
-    const status =
-      outcome.kind === "not-modified" ? 304 : outcome.kind === "partial" ? 206 : outcome.status;
-    this.answered(
-      socket,
-      request,
-      status,
-      outcome.kind === "status" ? undefined : outcome.variant.encoding,
-      bytes,
-      bytes - head.length,
-    );
-    if (close) finish(socket);
-  }
-
-  /**
-   * Counts a response (plain numbers: `bytes` on the wire, head included) and logs it when the
-   * access log is on (`bodyBytes`, as nginx's `$body_bytes_sent`).
-   */
-  private answered(
-    socket: Sock,
-    request: RequestHead | undefined,
-    status: number,
-    encoding: ContentCoding | undefined,
-    bytes: number,
-    bodyBytes: number,
-  ): void {
-    this.options.counters.count(status, encoding, bytes);
-    const log = this.options.accessLog;
-    if (log === undefined) return;
-    log.log({
-      remote: socket.remoteAddress,
-      request,
-      status,
-      bytes: bodyBytes,
-      referer: request?.headers.get("referer") ?? null,
-      userAgent: request?.headers.get("user-agent") ?? null,
-    });
+    sendOutcome(this.options, socket, head, outcome, close);
   }
 
   private onDrain(socket: Sock): void {
@@ -411,18 +336,4 @@ export class Http1Engine {
     if (socket.data.closing) linger(socket);
     else this.processInput(socket, socket.data);
   }
-}
-
-/**
- * A prepared head and body: one write, unless the body is long enough for sendfile. The head is
- * then written on its own: its Date is refreshed in this process's copy of the page, which the
- * segment's file (what sendfile reads) does not see.
- */
-function sendPrepared(socket: Sock, bytes: Uint8Array, headLength: number, length: number): void {
-  if (!bySendfile(socket.data, length - headLength)) {
-    send(socket, bytes, 0, length);
-    return;
-  }
-  send(socket, bytes, 0, headLength);
-  sendBody(socket, bytes, headLength, length - headLength);
 }
