@@ -8,7 +8,7 @@ import { Deployment } from "kubernetes-models/apps/v1";
 import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
 import { ConfigMap, Service } from "kubernetes-models/v1";
-import { USAGE } from "../src/cli/args.ts";
+import { USAGE } from "../src/cli/usage.ts";
 import { parseHeaders } from "../src/rules/headers-file.ts";
 import { parseRedirects } from "../src/rules/redirects.ts";
 

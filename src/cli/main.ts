@@ -5,10 +5,11 @@ import { readImage } from "../image/read-image.ts";
 import { runBuilderJob } from "../supervise/builder-job.ts";
 import { runSite } from "../supervise/site.ts";
 import { builderJobFor, openCache, warn } from "../supervise/site-options.ts";
-import { type CliOptions, parseCommandLine, USAGE } from "./args.ts";
+import { type CliOptions, parseCommandLine } from "./args.ts";
 import { createProgressBar } from "./progress.ts";
 import { pruneStore } from "./prune.ts";
 import { formatBytes, formatSummary } from "./summary.ts";
+import { USAGE } from "./usage.ts";
 
 const VERSION = "0.1.0";
 
