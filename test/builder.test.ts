@@ -4,8 +4,9 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type CliRun, childrenOf, serverPid, startCli } from "./support/cli.ts";
+import { type CliRun, serverPid, startCli } from "./support/cli.ts";
 import { createFixtureSite } from "./support/fixture.ts";
+import { childrenOf } from "./support/processes.ts";
 
 const cacheDir = mkdtempSync(join(tmpdir(), "memserve-builder-cache-"));
 afterAll(() => rmSync(cacheDir, { recursive: true, force: true }));

@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startCli } from "./support/cli.ts";
+import { adminUrl, startCli } from "./support/cli.ts";
 import { createFixtureSite } from "./support/fixture.ts";
 import { rawGet } from "./support/raw-http.ts";
 
@@ -92,9 +92,7 @@ describe("Chromium across a deploy", () => {
         const dom = dumpDom(profile, `${run.url}/`);
         expect(dom).toContain("<title>v2</title>");
         expect(dom).toContain('data-version="v2"');
-        const admin = /admin \(healthz, readyz, metrics\) at (http:\/\/\S+)/.exec(
-          run.stdout(),
-        )?.[1];
+        const admin = adminUrl(run.stdout());
         const metrics = await (await fetch(`${admin}/metrics`)).text();
         const deltas = [
           ...metrics.matchAll(

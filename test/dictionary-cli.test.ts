@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { decodeDelta, dictionaryHash, formatHash } from "../src/dictionary/wire.ts";
-import { type CliRun, runCli, startCli } from "./support/cli.ts";
+import { adminUrl, type CliRun, runCli, startCli } from "./support/cli.ts";
 import { createFixtureSite } from "./support/fixture.ts";
 import { rawGet } from "./support/raw-http.ts";
 
@@ -78,7 +78,7 @@ describe("dictionary deltas across a deploy", () => {
       expect(["dcb", "dcz"]).toContain(coding);
       expect(new TextDecoder().decode(decodeDelta(coding, v1Bytes, delta.body))).toBe(V2);
 
-      const admin = /admin \(healthz, readyz, metrics\) at (http:\/\/\S+)/.exec(run.stdout())?.[1];
+      const admin = adminUrl(run.stdout());
       const metrics = await (await fetch(`${admin}/metrics`)).text();
       expect(metrics).toMatch(
         new RegExp(`^memserve_responses_total\\{status="200",encoding="${coding}"\\} [1-9]`, "m"),

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { DEFAULT_HANDLER_OPTIONS } from "../src/http/decide.ts";
 import { encodePath } from "../src/http/path.ts";
 import { type RunningServer, startServer } from "../src/server/start-server.ts";
-import { buildSnapshot } from "../src/snapshot/build.ts";
 import {
+  buildTestSnapshot,
   createFixtureSite,
   ENGINES,
   engineOptions,
@@ -282,12 +282,7 @@ describe.each(ENGINES)("%s engine under fuzzed request heads", (engine) => {
 
   beforeAll(async () => {
     site = createFixtureSite();
-    const snapshot = await buildSnapshot(site.root, {
-      maxAge: 3600,
-      cacheControl: undefined,
-      extraHeaders: {},
-      onWarning: () => {},
-    });
+    const snapshot = await buildTestSnapshot(site.root);
     mapped = engine === "sendfile" ? mappedSnapshot(snapshot) : undefined;
     server = startServer(mapped?.snapshot ?? snapshot, {
       port: 0,

@@ -9,8 +9,13 @@ import { join } from "node:path";
 import { brotliDecompressSync } from "node:zlib";
 import { DEFAULT_HANDLER_OPTIONS } from "../src/http/decide.ts";
 import { type RunningServer, startServer } from "../src/server/start-server.ts";
-import { buildSnapshot } from "../src/snapshot/build.ts";
-import { APP_JS, CSS, createFixtureSite, INDEX_HTML } from "./support/fixture.ts";
+import {
+  APP_JS,
+  buildTestSnapshot,
+  CSS,
+  createFixtureSite,
+  INDEX_HTML,
+} from "./support/fixture.ts";
 import { testCertificate } from "./support/tls.ts";
 
 const features = spawnSync("curl", ["-V"], { encoding: "utf8" }).stdout ?? "";
@@ -59,12 +64,7 @@ describe.skipIf(problem !== undefined)("HTTP/2 (--engine fetch --http2)", () => 
   beforeAll(async () => {
     scratch = mkdtempSync(join(tmpdir(), "memserve-h2-"));
     site = createFixtureSite();
-    const snapshot = await buildSnapshot(site.root, {
-      maxAge: 3600,
-      cacheControl: undefined,
-      extraHeaders: {},
-      onWarning: () => {},
-    });
+    const snapshot = await buildTestSnapshot(site.root);
     const { cert, key } = testCertificate();
     server = startServer(snapshot, {
       port: 0,

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startCli } from "./support/cli.ts";
+import { adminUrl, startCli } from "./support/cli.ts";
 import { createFixtureSite, noise } from "./support/fixture.ts";
 
 let site: ReturnType<typeof createFixtureSite>;
@@ -15,9 +15,6 @@ beforeAll(() => {
   site = createFixtureSite({ "big.bin": noise(7 * 1024 * 1024) });
 });
 afterAll(() => site.cleanup());
-
-const adminUrl = (stdout: string) =>
-  /admin \(healthz, readyz, metrics\) at (http:\/\/\S+)/.exec(stdout)?.[1];
 
 /** Value of one sample line of the Prometheus text format, or undefined. */
 function sample(metrics: string, line: string): number | undefined {

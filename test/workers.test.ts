@@ -5,8 +5,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type CliRun, childrenOf, serverPid, startCli } from "./support/cli.ts";
+import { type CliRun, serverPid, startCli } from "./support/cli.ts";
 import { createFixtureSite } from "./support/fixture.ts";
+import { childrenOf } from "./support/processes.ts";
 import { rawGet } from "./support/raw-http.ts";
 
 let site: ReturnType<typeof createFixtureSite>;

@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { childrenOf } from "./processes.ts";
 
 export const BIN = join(import.meta.dir, "..", "..", "bin", "memserve.js");
 
@@ -116,16 +117,6 @@ export function runCli(
   });
 }
 
-/** Child process ids of `pid` (Linux /proc). */
-export function childrenOf(pid: number): number[] {
-  try {
-    const text = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim();
-    return text === "" ? [] : text.split(" ").map(Number);
-  } catch {
-    return [];
-  }
-}
-
 /**
  * The memserve server process of a run: the child of the node shim, or with MEMSERVE_TEST_BIN the
  * executable itself. Its children are the workers and the builder.
@@ -133,6 +124,11 @@ export function childrenOf(pid: number): number[] {
 export function serverPid(run: CliRun): number {
   const pid = run.child.pid as number;
   return process.env.MEMSERVE_TEST_BIN === undefined ? (childrenOf(pid)[0] ?? pid) : pid;
+}
+
+/** The admin server's URL from a run's stdout (`--admin-port`), or undefined before it is printed. */
+export function adminUrl(stdout: string): string | undefined {
+  return /admin \(healthz, readyz, metrics\) at (http:\/\/\S+)/.exec(stdout)?.[1];
 }
 
 /** A port nothing listens on right now. */

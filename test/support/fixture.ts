@@ -111,6 +111,20 @@ export function engineOptions(
   return { engine, sendfile: "off" };
 }
 
+/** The snapshot of `root` with the CLI's defaults and warnings kept quiet. */
+export function buildTestSnapshot(
+  root: string,
+  build: Partial<BuildOptions> = {},
+): Promise<Snapshot> {
+  return buildSnapshot(root, {
+    maxAge: 3600,
+    cacheControl: undefined,
+    extraHeaders: {},
+    onWarning: () => {},
+    ...build,
+  });
+}
+
 /**
  * Builds the snapshot and serves it on a free loopback port (engine `sendfile`: from a mapped
  * image, `--sendfile on` with every body long enough).
@@ -121,13 +135,7 @@ export async function startTestServer(
   build: Partial<BuildOptions> = {},
 ): Promise<TestServer> {
   const { engine = "http1", ...handler } = serve;
-  const built = await buildSnapshot(root, {
-    maxAge: 3600,
-    cacheControl: undefined,
-    extraHeaders: {},
-    onWarning: () => {},
-    ...build,
-  });
+  const built = await buildTestSnapshot(root, build);
   // The builder's delta pass, with no history: the site's own versions are the dictionaries.
   const versions = build.dictionaryVersions ?? 0;
   const snapshot = versions > 0 ? await addDeltas(built, { versions }) : built;

@@ -5,15 +5,19 @@
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 
-/** Every descendant of `pid` (children first), from /proc/<pid>/task/<pid>/children (proc(5)). */
-export function descendants(pid: number): number[] {
-  let children: number[];
+/** The children of `pid`, from /proc/<pid>/task/<pid>/children (proc(5)); none once it is gone. */
+export function childrenOf(pid: number): number[] {
   try {
     const text = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim();
-    children = text === "" ? [] : text.split(" ").map(Number);
+    return text === "" ? [] : text.split(" ").map(Number);
   } catch {
     return [];
   }
+}
+
+/** Every descendant of `pid`, children first. */
+export function descendants(pid: number): number[] {
+  const children = childrenOf(pid);
   return [...children, ...children.flatMap(descendants)];
 }
 
