@@ -62,15 +62,7 @@ const deltaCache = new Map<string, ReadonlySet<DeltaCoding>>();
 function allowedDeltas(acceptEncoding: string): ReadonlySet<DeltaCoding> {
   let allowed = deltaCache.get(acceptEncoding);
   if (allowed === undefined) {
-    const negotiator = new Negotiator({
-      headers: { "accept-encoding": acceptEncoding },
-    }) as unknown as EncodingNegotiator;
-    let ranked: string[] = [];
-    try {
-      ranked = negotiator.encodings(["dcb", "dcz"], { preferred: ["dcb", "dcz"] });
-    } catch {
-      // As in `negotiate`: garbage allows nothing.
-    }
+    const ranked = rank(acceptEncoding, ["dcb", "dcz"]) ?? [];
     allowed = new Set(ranked.filter((c): c is DeltaCoding => c === "dcb" || c === "dcz"));
     if (deltaCache.size >= MAX_CACHED_HEADERS) deltaCache.clear();
     deltaCache.set(acceptEncoding, allowed);
@@ -99,19 +91,22 @@ export function chooseRepresentation(
   return delta !== undefined && delta.size < chosen.size ? delta : chosen;
 }
 
-function negotiate(variants: readonly Variant[], acceptEncoding: string): Encoding | null {
-  const available = variants.map((v) => v.encoding);
+/** `available` that the header accepts (q > 0), best first, ties in the given order; undefined if it throws. */
+function rank(acceptEncoding: string, available: readonly string[]): string[] | undefined {
   const negotiator = new Negotiator({
     headers: { "accept-encoding": acceptEncoding },
   }) as unknown as EncodingNegotiator;
-  let ranked: string[];
   try {
-    ranked = negotiator.encodings(available, { preferred: available });
+    return negotiator.encodings(available, { preferred: available });
   } catch {
-    // The parser is lenient and should not throw; if a future version does, garbage means identity.
-    return null;
+    // The parser is lenient and should not throw; if a future version does, garbage accepts nothing.
+    return undefined;
   }
-  const best = ranked[0];
+}
+
+function negotiate(variants: readonly Variant[], acceptEncoding: string): Encoding | null {
+  const available = variants.map((v) => v.encoding);
+  const best = rank(acceptEncoding, available)?.[0];
   return available.find((e) => e === best) ?? null;
 }
 
