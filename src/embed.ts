@@ -1,9 +1,8 @@
 // memserve inside another server: `createSite(dir, options)` loads a directory as the CLI does and
 // answers Web Requests from it, for Bun.serve, Hono, Elysia or anything fetch-shaped.
 
-import { join } from "node:path";
 import { addDeltas } from "./dictionary/deltas.ts";
-import { DictionaryHistory } from "./dictionary/history.ts";
+import { historyIn } from "./dictionary/history.ts";
 import { CORS_HEADERS } from "./http/decide.ts";
 import { DEFAULT_HANDLER_OPTIONS, type HandlerOptions, handleRequest } from "./http/handler.ts";
 import { buildSnapshot } from "./snapshot/build.ts";
@@ -64,10 +63,7 @@ export async function createSite(dir: string, options: SiteOptions = {}): Promis
       ? undefined
       : await openStore(options.cacheDir, { onWarning: warn });
   const versions = options.dictionaryVersions ?? 3;
-  const history =
-    options.cacheDir === undefined || versions <= 0
-      ? undefined
-      : new DictionaryHistory(join(options.cacheDir, "dictionaries"), versions, warn);
+  const history = historyIn(options.cacheDir, versions, warn);
   const compression = options.compression ?? "both";
   const handler: HandlerOptions = {
     ...DEFAULT_HANDLER_OPTIONS,

@@ -1,7 +1,6 @@
 import { readFile } from "node:fs/promises";
-import { join } from "node:path";
 import { deltaLevel } from "../dictionary/deltas.ts";
-import { DictionaryHistory } from "../dictionary/history.ts";
+import { type DictionaryHistory, historyIn } from "../dictionary/history.ts";
 import { dictionaryMatchFor } from "../dictionary/match.ts";
 import { DELTA_CODINGS, dictionaryHash } from "../dictionary/wire.ts";
 import { CODINGS } from "../snapshot/encode.ts";
@@ -41,7 +40,7 @@ export async function pruneStore(
       throw error;
     }
   });
-  const history = new DictionaryHistory(join(store.dir, "dictionaries"), Number.POSITIVE_INFINITY);
+  const history = historyIn(store.dir, Number.POSITIVE_INFINITY) as DictionaryHistory;
   const byMatch = new Map<string, Uint8Array[]>();
   for (const [path, source] of sources) {
     const match = dictionaryMatchFor(path) as string;

@@ -30,8 +30,17 @@ interface Dictionary {
 
 const base64 = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64");
 
+// A pass meets the same bytes several times (this snapshot, the previous one, the file itself):
+// each is hashed once. Keyed by the array, which a snapshot never mutates.
+const hashed = new WeakMap<Uint8Array, Dictionary>();
+
 function dictionaryOf(bytes: Uint8Array): Dictionary {
-  return { bytes, hash: base64(dictionaryHash(bytes)) };
+  let dictionary = hashed.get(bytes);
+  if (dictionary === undefined) {
+    dictionary = { bytes, hash: base64(dictionaryHash(bytes)) };
+    hashed.set(bytes, dictionary);
+  }
+  return dictionary;
 }
 
 /** The announced `Use-As-Dictionary` of an asset (its own or from `_headers`), if any. */

@@ -75,6 +75,19 @@ export class DictionaryHistory {
   }
 }
 
+/**
+ * The history in `cacheDir` (its `dictionaries/` directory), keeping `versions` per pattern;
+ * undefined without a cache dir or with dictionaries off.
+ */
+export function historyIn(
+  cacheDir: string | undefined,
+  versions: number,
+  warn?: (message: string) => void,
+): DictionaryHistory | undefined {
+  if (cacheDir === undefined || versions <= 0) return undefined;
+  return new DictionaryHistory(join(cacheDir, "dictionaries"), versions, warn);
+}
+
 async function atomicWrite(path: string, data: Uint8Array | string): Promise<void> {
   const temporary = `${path}.tmp-${process.pid}-${Math.random().toString(16).slice(2)}`;
   await writeFile(temporary, data);

@@ -1,6 +1,5 @@
-import { join } from "node:path";
 import { addDeltas, rememberVersions } from "../dictionary/deltas.ts";
-import { DictionaryHistory } from "../dictionary/history.ts";
+import { historyIn } from "../dictionary/history.ts";
 import { persistImage } from "../image/persist.ts";
 import { readImage } from "../image/read-image.ts";
 import { ImageWriter } from "../image/write-image.ts";
@@ -120,10 +119,7 @@ export async function runBuilderJob(
   const current = unchanged ? previous : built;
   // Deltas against earlier versions are part of the background work (not with --compression fast).
   const versions = job.compression === "fast" ? 0 : (job.build.dictionaryVersions ?? 0);
-  const history =
-    job.cacheDir === undefined || versions <= 0
-      ? undefined
-      : new DictionaryHistory(join(job.cacheDir, "dictionaries"), versions, warn);
+  const history = historyIn(job.cacheDir, versions, warn);
   if (history !== undefined) await rememberVersions(history, previous, current);
   let atMaximum = current.stats.belowMaximum === 0;
   const upgrading = job.compression === "both" && !atMaximum;
