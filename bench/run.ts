@@ -4,6 +4,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { makeCertificate } from "./certificate.ts";
 import { ensureCorpus } from "./corpus.ts";
 import { checkScenario } from "./gate.ts";
 import { ensurePackages } from "./install.ts";
@@ -152,16 +153,11 @@ function summaries(state: RunState, o: BenchOptions): CaseSummary[] {
   );
 }
 
-/** A self-signed P-256 certificate for 127.0.0.1 in `dir`, for both `-tls` servers alike. */
-function makeCertificate(dir: string): { cert: string; key: string } {
+/** A self-signed certificate in `dir`, for both `-tls` servers alike. */
+function certificateIn(dir: string): { cert: string; key: string } {
   const cert = join(dir, "bench.crt");
   const key = join(dir, "bench.key");
-  const made = Bun.spawnSync(
-    ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
-      .concat(["-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1"])
-      .concat(["-addext", "subjectAltName=IP:127.0.0.1"]),
-  );
-  if (made.exitCode !== 0) throw new Error(`openssl could not make a certificate: ${made.stderr}`);
+  makeCertificate(cert, key, "127.0.0.1");
   return { cert, key };
 }
 
@@ -224,9 +220,7 @@ async function main(argv: readonly string[]): Promise<number> {
     log(`rules site ${rulesRoot}: ${linked} files linked, rules written`);
     rulesCost = formatRulesCost(measureRulesCost(rulesRoot));
   }
-  const tls = o.servers.some((name) => name.endsWith("-tls"))
-    ? makeCertificate(workDir)
-    : undefined;
+  const tls = o.servers.some((name) => name.endsWith("-tls")) ? certificateIn(workDir) : undefined;
   const ctx = {
     repo: REPO,
     root: corpus.root,

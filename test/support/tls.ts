@@ -1,12 +1,14 @@
 // The `tls` test engine: memserve's HTTP/1.1 engine behind a self-signed certificate (openssl from
 // Debian), and the raw clients connecting to its ports with TLS.
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { type Socket, connect as tcpConnect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect as tlsConnect } from "node:tls";
+import { makeCertificate } from "../../bench/certificate.ts";
 import type { TlsMaterial } from "../../src/server/engine.ts";
+
+export { makeCertificate };
 
 let material: (TlsMaterial & { readonly certPath: string; readonly keyPath: string }) | undefined;
 
@@ -32,31 +34,6 @@ export function testCertificate(): TlsMaterial & {
     keyPath,
   };
   return material;
-}
-
-/** Writes a P-256 key and a certificate for `name` (and 127.0.0.1), valid for two days. */
-export function makeCertificate(certPath: string, keyPath: string, name: string): void {
-  const made = spawnSync("openssl", [
-    "req",
-    "-x509",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:P-256",
-    "-nodes",
-    "-keyout",
-    keyPath,
-    "-out",
-    certPath,
-    "-days",
-    "2",
-    "-subj",
-    `/CN=${name}`,
-    "-addext",
-    `subjectAltName=DNS:${name},DNS:localhost,IP:127.0.0.1`,
-  ]);
-  if (made.status !== 0)
-    throw new Error(`openssl req failed: ${made.stderr?.toString() ?? made.error}`);
 }
 
 const tlsPorts = new Set<number>();
