@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import type { CliOptions } from "../cli/args.ts";
 import { persistDir } from "../image/persist.ts";
 import type { AccessLog } from "../server/access-log.ts";
+import type { TlsMaterial } from "../server/engine.ts";
 import type { ServerOptions } from "../server/start-server.ts";
 import { loadTls } from "../server/tls.ts";
 import { type CompressionStore, openStore } from "../snapshot/store.ts";
@@ -48,6 +49,8 @@ export function serverOptions(
   options: CliOptions,
   port: number,
   accessLog: AccessLog | undefined,
+  /** The certificate already read; a worker reads its own. */
+  tls: TlsMaterial | undefined = options.tls === undefined ? undefined : loadTls(options.tls),
 ): ServerOptions {
   return {
     port,
@@ -66,7 +69,7 @@ export function serverOptions(
       cleanUrls: options.cleanUrls,
       trailingSlash: options.trailingSlash,
     },
-    tls: options.tls === undefined ? undefined : loadTls(options.tls),
+    tls,
     http2: options.http2,
     onError: (error) =>
       console.error(`memserve ${process.pid}: error while answering: ${error.stack}`),

@@ -4,6 +4,7 @@ import { formatSummary } from "../cli/summary.ts";
 import { restoreImage } from "../image/persist.ts";
 import { type ImageSnapshot, readImage } from "../image/read-image.ts";
 import { type AccessLog, openAccessLog } from "../server/access-log.ts";
+import type { TlsMaterial } from "../server/engine.ts";
 import { startRedirect } from "../server/redirect-http.ts";
 import { checkSendfile, type RunningServer, startServer } from "../server/start-server.ts";
 import { describeCertificate, loadTls, type TlsFiles } from "../server/tls.ts";
@@ -41,9 +42,11 @@ interface Site {
  * failure before that.
  */
 export async function runSite(options: CliOptions): Promise<number> {
+  // The certificate is read and checked once, before loading, as the port below.
+  let tls: TlsMaterial | undefined;
   try {
-    checkSendfile(options.sendfile); // before loading, as the port below
-    if (options.tls !== undefined) loadTls(options.tls);
+    checkSendfile(options.sendfile);
+    tls = options.tls === undefined ? undefined : loadTls(options.tls);
   } catch (error) {
     console.error(`memserve: ${describe(error)}`);
     return 1;
@@ -54,7 +57,7 @@ export async function runSite(options: CliOptions): Promise<number> {
   if (!claim(site)) return fail(site);
   const restored = restore(site);
   if (!(await site.live.start(restored))) return fail(site);
-  if (!listen(site)) return fail(site);
+  if (!listen(site, tls)) return fail(site);
   startWorkers(site);
   // Before the URL line: whoever waits for it may signal at once.
   supervise(site);
@@ -143,12 +146,12 @@ function claim(site: Site): boolean {
   }
 }
 
-function listen(site: Site): boolean {
+function listen(site: Site, tls: TlsMaterial | undefined): boolean {
   const { options } = site;
   try {
     site.server = startServer(
       site.live.current,
-      serverOptions(options, options.port, site.accessLog),
+      serverOptions(options, options.port, site.accessLog, tls),
     );
   } catch (error) {
     console.error(`memserve: cannot listen on ${options.host}:${options.port}: ${describe(error)}`);
