@@ -194,8 +194,10 @@ function startFetchServer(
     },
     reloadTls(tls) {
       const next = serve(server.port ?? options.port, tls);
-      retired.push(server);
-      void server.stop(false);
+      const old = server;
+      retired.push(old);
+      // Counted until its last request is answered, then let go.
+      void old.stop(false).then(() => retired.splice(retired.indexOf(old), 1));
       server = next;
     },
     async stop(timeoutMs) {
