@@ -27,6 +27,17 @@ const pair = (name: string) => {
 const first = pair("first.test");
 const second = pair("second.test");
 
+/** Certificate files a server is started with, holding `first`'s pair, and how to change them. */
+function liveFiles(name: string) {
+  const live = { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) };
+  const put = (from: { cert: string; key: string }) => {
+    copyFileSync(from.cert, live.cert);
+    copyFileSync(from.key, live.key);
+  };
+  put(first);
+  return { ...live, put };
+}
+
 /** The CN of the certificate a new connection to `port` is shown. */
 function subjectOf(port: number): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -110,9 +121,7 @@ describe("--tls-cert and --tls-key", () => {
   });
 
   test("--engine fetch: SIGHUP swaps the certificate too", async () => {
-    const live = { cert: join(dir, "fetch.crt"), key: join(dir, "fetch.key") };
-    copyFileSync(first.cert, live.cert);
-    copyFileSync(first.key, live.key);
+    const live = liveFiles("fetch");
     const run = await startCli([
       site.root,
       "--port",
@@ -129,8 +138,7 @@ describe("--tls-cert and --tls-key", () => {
     const port = Number(new URL(run.url).port);
     try {
       expect(await subjectOf(port)).toBe("first.test");
-      copyFileSync(second.cert, live.cert);
-      copyFileSync(second.key, live.key);
+      live.put(second);
       run.child.kill("SIGHUP");
       for (let i = 0; i < 50 && !run.stdout().includes("certificate reloaded"); i++)
         await Bun.sleep(50);
@@ -154,9 +162,7 @@ describe("--tls-cert and --tls-key", () => {
 });
 
 async function swapUnderLoad(): Promise<void> {
-  const live = { cert: join(dir, "live.crt"), key: join(dir, "live.key") };
-  copyFileSync(first.cert, live.cert);
-  copyFileSync(first.key, live.key);
+  const live = liveFiles("live");
   const run = await startCli([
     site.root,
     "--port",
@@ -191,8 +197,7 @@ async function swapUnderLoad(): Promise<void> {
   try {
     expect(await subjectOf(port)).toBe("first.test");
     await Bun.sleep(500);
-    copyFileSync(second.cert, live.cert);
-    copyFileSync(second.key, live.key);
+    live.put(second);
     run.child.kill("SIGHUP");
     let swapped = false;
     for (let i = 0; i < 50 && !swapped; i++) {
