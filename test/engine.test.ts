@@ -18,7 +18,7 @@ import {
   type TestServer,
 } from "./support/fixture.ts";
 import { parseResponses, type RawResponse, rawGet, rawRequest } from "./support/raw-http.ts";
-import { connectTo, markTls } from "./support/tls.ts";
+import { connectTo, tlsUntilStopped } from "./support/tls.ts";
 
 const BIG_PATH = "/media/big.mp4";
 const BIG = noise(7 * 1024 * 1024, 7);
@@ -53,9 +53,9 @@ describe.each(["http1", "sendfile", "tls"] as const)("%s engine", (engine) => {
       handler: DEFAULT_HANDLER_OPTIONS,
       ...options,
     });
-    servers.push(server);
-    if (engine === "tls") markTls(server.port);
-    return server;
+    const served = engine === "tls" ? tlsUntilStopped(server) : server;
+    servers.push(served);
+    return served;
   }
 
   /** The file's bytes as stored in the fixture site. */

@@ -11,7 +11,7 @@ import {
   mappedSnapshot,
 } from "./support/fixture.ts";
 import { parseResponses, rawGet } from "./support/raw-http.ts";
-import { connectTo, markTls } from "./support/tls.ts";
+import { connectTo, tlsUntilStopped } from "./support/tls.ts";
 
 /**
  * Random and mutated request heads thrown at a live server over raw sockets. The engine owns its
@@ -292,7 +292,7 @@ describe.each(ENGINES)("%s engine under fuzzed request heads", (engine) => {
       ...SERVER_TIMEOUTS,
       onError: (error) => errors.push(error),
     });
-    if (engine === "tls") markTls(server.port);
+    if (engine === "tls") server = tlsUntilStopped(server);
   });
   afterAll(async () => {
     await server?.stop(1000);

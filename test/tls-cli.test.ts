@@ -177,7 +177,7 @@ async function swapUnderLoad(): Promise<void> {
     live.key,
   ]);
   const port = Number(new URL(run.url).port);
-  markTls(port);
+  const unmark = markTls(port);
   let stop = false;
   let ok = 0;
   const failures: string[] = [];
@@ -221,6 +221,7 @@ async function swapUnderLoad(): Promise<void> {
     await Promise.all(clients);
     run.child.kill("SIGTERM");
     await run.exited;
+    unmark();
   }
   expect(failures).toEqual([]);
   expect(ok).toBeGreaterThan(100);

@@ -13,7 +13,7 @@ import {
 } from "../../src/server/start-server.ts";
 import { type BuildOptions, buildSnapshot } from "../../src/snapshot/build.ts";
 import type { Snapshot } from "../../src/snapshot/types.ts";
-import { markTls, testCertificate } from "./tls.ts";
+import { testCertificate, tlsUntilStopped } from "./tls.ts";
 
 /** Repetitive text compresses well, so every codec's variant is kept. */
 export const INDEX_HTML = `<!doctype html><html><head><meta charset="utf-8"><title>Home</title></head><body>${"<p>Hello, memserve. </p>\n".repeat(200)}</body></html>`;
@@ -92,7 +92,7 @@ export function mappedSnapshot(snapshot: Snapshot): { snapshot: Snapshot; cleanu
 
 /**
  * What `engine` sets in ServerOptions (`sendfile`: the http1 engine, every body by sendfile; `tls`:
- * the http1 engine over TLS with a self-signed certificate; mark its port with `markTls`).
+ * the http1 engine over TLS with a self-signed certificate; wrap its server in `tlsUntilStopped`).
  */
 export function engineOptions(
   engine: Engine,
@@ -141,13 +141,13 @@ export async function startTestServer(
   const snapshot = versions > 0 ? await addDeltas(built, { versions }) : built;
   const mapped = engine === "sendfile" ? mappedSnapshot(snapshot) : undefined;
   const served = mapped?.snapshot ?? snapshot;
-  const server = startServer(served, {
+  const started = startServer(served, {
     port: 0,
     host: "127.0.0.1",
     ...engineOptions(engine),
     handler: { ...DEFAULT_HANDLER_OPTIONS, ...handler },
   });
-  if (engine === "tls") markTls(server.port);
+  const server = engine === "tls" ? tlsUntilStopped(started) : started;
   const stop = async (timeoutMs: number) => {
     await server.stop(timeoutMs);
     mapped?.cleanup();

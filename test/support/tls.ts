@@ -38,9 +38,28 @@ export function testCertificate(): TlsMaterial & {
 
 const tlsPorts = new Set<number>();
 
-/** Marks `port` as served with TLS: `connectTo` speaks TLS to it. */
-export function markTls(port: number): void {
+/**
+ * Marks `port` as served with TLS: `connectTo` speaks TLS to it until the returned function is
+ * called. Unmark when the server stops: the kernel hands the port to later servers, and a stale
+ * mark made a later plain server look dead (a whole suite of 3-second timeouts).
+ */
+export function markTls(port: number): () => void {
   tlsPorts.add(port);
+  return () => tlsPorts.delete(port);
+}
+
+/** `server` with its port marked as TLS until it stops. */
+export function tlsUntilStopped<
+  T extends { readonly port: number; stop(timeoutMs: number): Promise<void> },
+>(server: T): T {
+  const unmark = markTls(server.port);
+  return {
+    ...server,
+    async stop(timeoutMs: number) {
+      await server.stop(timeoutMs);
+      unmark();
+    },
+  };
 }
 
 /** A client socket to `port`: TLS (any certificate) where `markTls` said so, else plain TCP. */
