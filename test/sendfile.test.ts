@@ -253,4 +253,28 @@ describe.if(sendfileAvailable())("bodies by sendfile", () => {
     expect(Buffer.from(got[0]?.body ?? []).equals(fileBytes("/photo.png"))).toBe(true);
     server.replaceSnapshot(mapped.snapshot);
   });
+
+  test("the default bands: 64 KiB by sendfile, 300 KB written, 7 MiB by sendfile again", async () => {
+    const defaults = startServer(mapped.snapshot, {
+      port: 0,
+      host: "127.0.0.1",
+      engine: "http1",
+      handler: DEFAULT_HANDLER_OPTIONS,
+    });
+    try {
+      const sentBy = async (path: string) => {
+        const before = sendfileTotals.bytes;
+        const ask: Ask = { path, method: "GET", encoding: "identity", range: undefined };
+        const [res] = await exchange(defaults.port, [ask], rng(2));
+        expect(Buffer.from(res?.body ?? []).equals(fileBytes(path))).toBe(true);
+        return sendfileTotals.bytes - before;
+      };
+      expect(await sentBy("/at.bin")).toBe(64 * 1024);
+      expect(await sentBy("/photo.png")).toBe(0);
+      // Whenever the socket buffer is full, write takes what room opens: much of it, maybe not all.
+      expect(await sentBy("/big.mp4")).toBeGreaterThan(0);
+    } finally {
+      await defaults.stop(1000);
+    }
+  });
 });

@@ -69,11 +69,18 @@ describe("parseCommandLine", () => {
     expect(errorOf(argv as string[])).toContain(fragment as string);
   });
 
-  test("--sendfile: auto for 64 KiB up to 256 KiB by default; --sendfile-max 0 is no limit", () => {
+  test("--sendfile: auto for 64 up to 192 KiB and from 2 MiB by default; 0 is no limit / never", () => {
     const o = serve(["site"]);
-    expect([o.sendfile, o.sendfileMin, o.sendfileMax]).toEqual(["auto", 65536, 262144]);
+    expect([o.sendfile, o.sendfileMin, o.sendfileMax, o.sendfileLarge]).toEqual([
+      "auto",
+      65536,
+      196608,
+      2097152,
+    ]);
     const all = serve(["site", "--sendfile", "on", "--sendfile-min", "1", "--sendfile-max", "0"]);
     expect([all.sendfile, all.sendfileMin, all.sendfileMax]).toEqual(["on", 1, Infinity]);
+    expect(serve(["site", "--sendfile-large", "0"]).sendfileLarge).toBe(Infinity);
+    expect(errorOf(["site", "--sendfile-large", "-1"])).toContain("--sendfile-large");
   });
 
   test("--clean-urls and --trailing-slash always|never; anything else is refused", () => {

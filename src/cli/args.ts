@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { type ParseArgsOptionsConfig, parseArgs } from "node:util";
 import { CORS_HEADERS } from "../http/decide.ts";
-import { SENDFILE_MAX, SENDFILE_MIN } from "../server/start-server.ts";
+import { SENDFILE_LARGE, SENDFILE_MAX, SENDFILE_MIN } from "../server/start-server.ts";
 import { checkExtraHeader } from "../snapshot/headers.ts";
 import { defaultCacheDir } from "../snapshot/store.ts";
 
@@ -28,8 +28,10 @@ export interface CliOptions {
   readonly sendfile: "auto" | "on" | "off";
   /** The shortest body sent by sendfile, in bytes. */
   readonly sendfileMin: number;
-  /** Bodies this long or longer are written (Infinity: no limit). */
+  /** Bodies this long or longer are written (Infinity: no limit)... */
   readonly sendfileMax: number;
+  /** ...up to this length, from which they go by sendfile again (Infinity: never). */
+  readonly sendfileLarge: number;
   readonly compression: "fast" | "max" | "both";
   /** Earlier versions of a versioned file it gets deltas against (RFC 9842); 0: off. */
   readonly dictionaryVersions: number;
@@ -124,6 +126,7 @@ const OPTIONS = {
   sendfile: { type: "string", default: "auto" },
   "sendfile-min": { type: "string", default: String(SENDFILE_MIN) },
   "sendfile-max": { type: "string", default: String(SENDFILE_MAX) },
+  "sendfile-large": { type: "string", default: String(SENDFILE_LARGE) },
   compression: { type: "string", default: "both" },
   "dictionary-versions": { type: "string", default: "3" },
   "cache-dir": { type: "string" },
@@ -276,6 +279,9 @@ function toOptions(root: string, values: ReturnType<typeof parseRaw>["values"]):
     sendfileMin: parseInteger("--sendfile-min", values["sendfile-min"], 1, 2147483647),
     sendfileMax:
       parseInteger("--sendfile-max", values["sendfile-max"], 0, 2147483647) ||
+      Number.POSITIVE_INFINITY,
+    sendfileLarge:
+      parseInteger("--sendfile-large", values["sendfile-large"], 0, Number.MAX_SAFE_INTEGER) ||
       Number.POSITIVE_INFINITY,
     compression,
     dictionaryVersions: parseInteger("--dictionary-versions", values["dictionary-versions"], 0, 16),

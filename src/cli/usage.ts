@@ -1,5 +1,5 @@
 // `memserve --help`: every flag, with its default. The parser is args.ts.
-import { SENDFILE_MAX, SENDFILE_MIN } from "../server/start-server.ts";
+import { SENDFILE_LARGE, SENDFILE_MAX, SENDFILE_MIN } from "../server/start-server.ts";
 export const USAGE = `Usage: memserve <dir> [options]
        memserve build <dir>   compress at maximum quality into the cache dir, then exit
        memserve prune <dir>   delete cache entries that no file of <dir> uses
@@ -24,12 +24,15 @@ Options:
       --shutdown-timeout <s> Seconds to let responses finish on SIGTERM (default 10)
       --engine <name>        http1 (default): memserve's HTTP/1.1 engine; fetch: Bun.serve
       --sendfile <mode>      auto (default): send bodies from --sendfile-min up to
-                             --sendfile-max bytes with sendfile(2) where it can be had
-                             (Linux, http1 engine); on: the same, and refuse to start
-                             without it; off: write every body
+                             --sendfile-max bytes, and from --sendfile-large on, with
+                             sendfile(2) where it can be had (Linux, http1 engine); on: the
+                             same, and refuse to start without it; off: write every body
       --sendfile-min <bytes> Shortest body sent with sendfile (default ${SENDFILE_MIN})
       --sendfile-max <bytes> Bodies this long or longer are written (default ${SENDFILE_MAX};
-                             0: no limit)
+                             0: no limit)...
+      --sendfile-large <bytes>
+                             ...up to this length, sent with sendfile again from there on
+                             (default ${SENDFILE_LARGE}; 0: never)
       --compression <mode>   both (default): serve after fast compression, then upgrade to
                              maximum quality in the background; fast: fast only; max: wait
                              for maximum quality (brotli 11, zstd 19, gzip 9) before serving

@@ -28,8 +28,10 @@ export interface Connection {
    * sendfile fails.
    */
   sendfileMin: number;
-  /** Bodies this long or longer are written (Infinity: no limit). */
+  /** Bodies this long or longer are written (Infinity: no limit)... */
   readonly sendfileMax: number;
+  /** ...up to this length, from which they go by sendfile again (Infinity: never). */
+  readonly sendfileLarge: number;
 }
 
 /** Queued output: bytes to write, or a body to send from the segment file `file`. */
@@ -43,17 +45,25 @@ interface FileChunk {
 
 export type Sock = Socket<Connection>;
 
+/** The body lengths sent by sendfile: from `min` up to `max` (exclusive), and from `large` on. */
+export interface SendfileBands {
+  readonly min: number;
+  readonly max: number;
+  readonly large: number;
+}
+
 /**
  * `sendfileMin`: see Connection. The descriptor is Bun's undocumented `socket.fd`; without it
  * everything is written.
  */
-export function newConnection(socket: Sock, sendfileMin: number, sendfileMax: number): Connection {
+export function newConnection(socket: Sock, bands: SendfileBands): Connection {
   const fd = (socket as unknown as { fd?: unknown }).fd;
   const known = typeof fd === "number" && fd >= 0;
   return {
     fd: known ? fd : -1,
-    sendfileMin: known ? sendfileMin : Number.POSITIVE_INFINITY,
-    sendfileMax,
+    sendfileMin: known ? bands.min : Number.POSITIVE_INFINITY,
+    sendfileMax: bands.max,
+    sendfileLarge: bands.large,
     input: null,
     queue: [],
     headStartedAt: 0,
@@ -92,7 +102,9 @@ export function sendBody(socket: Sock, data: Uint8Array, offset: number, length:
 
 /** Whether a body of `length` bytes goes by sendfile on this connection (when it is mapped). */
 export function bySendfile(conn: Connection, length: number): boolean {
-  return length >= conn.sendfileMin && length < conn.sendfileMax;
+  const min = conn.sendfileMin;
+  if (min === Number.POSITIVE_INFINITY) return false;
+  return (length >= min && length < conn.sendfileMax) || length >= conn.sendfileLarge;
 }
 
 function enqueue(socket: Sock, data: Uint8Array, offset: number, length: number, file: number) {

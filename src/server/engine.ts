@@ -9,6 +9,7 @@ import {
   LINGER_MS,
   linger,
   newConnection,
+  type SendfileBands,
   type Sock,
 } from "./connection.ts";
 import type { ResponseCounters } from "./counters.ts";
@@ -34,12 +35,10 @@ export interface EngineOptions {
   /** One line per response when set (`--access-log`). */
   readonly accessLog?: AccessLog | undefined;
   /**
-   * Bodies at least this long that are views of a mapped image go out by sendfile(2) (Infinity:
+   * Body lengths that go out by sendfile(2) when they are views of a mapped image (min Infinity:
    * every body is written; see connection.ts).
    */
-  readonly sendfileMin: number;
-  /** Bodies this long or longer are written (Infinity: no limit). */
-  readonly sendfileMax: number;
+  readonly sendfile: SendfileBands;
   readonly onError?: (error: Error) => void;
   /** PEM texts: served as HTTPS (ALPN http/1.1); `reloadTls` swaps them. */
   readonly tls?: TlsMaterial | undefined;
@@ -198,7 +197,7 @@ export class Http1Engine {
   }
 
   private onOpen(socket: Sock): void {
-    socket.data = newConnection(socket, this.options.sendfileMin, this.options.sendfileMax);
+    socket.data = newConnection(socket, this.options.sendfile);
     const { maxConnections } = this.options;
     if (maxConnections > 0 && this.sockets.size >= maxConnections) {
       // Answered rather than reset, so the client knows to come back (RFC 9110 §15.6.4).

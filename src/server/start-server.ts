@@ -6,6 +6,7 @@ import type { AccessLog } from "./access-log.ts";
 import { ResponseCounters } from "./counters.ts";
 import { Http1Engine, type TlsMaterial } from "./engine.ts";
 import { DEFAULT_HEAD_LIMITS, type HeadLimits } from "./http1-parse.ts";
+import type { SendfileBands } from "./connection.ts";
 import { sendfileAvailable } from "./sendfile.ts";
 
 export interface ServerOptions {
@@ -30,8 +31,10 @@ export interface ServerOptions {
   readonly sendfile?: "auto" | "on" | "off";
   /** The shortest body sent by sendfile (default SENDFILE_MIN). */
   readonly sendfileMin?: number;
-  /** Bodies this long or longer are written (default SENDFILE_MAX; Infinity: no limit). */
+  /** Bodies this long or longer are written (default SENDFILE_MAX; Infinity: no limit)... */
   readonly sendfileMax?: number;
+  /** ...up to this length, from which they go by sendfile again (default SENDFILE_LARGE). */
+  readonly sendfileLarge?: number;
   /** One line per response (`--access-log`); the fetch engine does not log. */
   readonly accessLog?: AccessLog | undefined;
   /** Called when answering throws (a bug): the client gets a 500, the server goes on. */
@@ -46,10 +49,8 @@ export interface RunningServer {
   /** `http://127.0.0.1:8080`; IPv6 hosts in brackets. */
   readonly url: string;
   readonly port: number;
-  /** How large bodies leave: by sendfile from bodies of this many bytes on, or all written. */
-  readonly bodies:
-    | { readonly by: "sendfile"; readonly min: number; readonly max: number }
-    | { readonly by: "write" };
+  /** How large bodies leave: by sendfile for the lengths in its bands, or all written. */
+  readonly bodies: ({ readonly by: "sendfile" } & SendfileBands) | { readonly by: "write" };
   /** Every response, counted by status and encoding, and bytes sent (for metrics). */
   readonly counters: ResponseCounters;
   /** Open client connections now (the fetch engine: requests in flight). */
@@ -66,15 +67,17 @@ export interface RunningServer {
 }
 
 /**
- * Bodies from SENDFILE_MIN up to SENDFILE_MAX go out by sendfile; the rest are written. Measured
- * with `npm run bench` (server on one core, wrk on the other, loopback; bench/README.md): at 32 KiB
- * one write of head and body is cheaper (7.6 vs 8.5 µs/request); at 64 KiB they tie and sendfile
- * has 1.09x the req/s; at 128 KiB sendfile costs 0.4x the CPU at 2.3x the req/s. From 256 KiB on
- * (300 KB, 512 KB, 2 MB, 7 MB) sendfile gave 0.4-0.6x the req/s and, up to 512 KB, up to 1.8x the
- * CPU, so those are written by default.
+ * Bodies from SENDFILE_MIN up to SENDFILE_MAX, and from SENDFILE_LARGE on, go out by sendfile; the
+ * rest are written. Measured on loopback (server on one core, wrk on the other, 64 connections;
+ * bench/README.md), sendfile's CPU per request over write's: 48 KiB 1.10x, 64 KiB 1.0x, 96 KiB
+ * 0.79x, 128 KiB 0.43x, 160 KiB 0.53x, then 200 KiB 1.09x, 256 KiB 1.45x, 512 KiB 1.44x, 1 MiB
+ * 1.9x, 1.5 MiB 1.2x, and from 1.8 MiB on below again: 0.76x, 2 MiB 0.69x, 4 MiB 0.36x, 16 MiB
+ * 0.54x. The kernel's loopback path makes the middle sizes dear (nginx pays the same there); see
+ * the README's Performance section.
  */
 export const SENDFILE_MIN = 64 * 1024;
-export const SENDFILE_MAX = 256 * 1024;
+export const SENDFILE_MAX = 192 * 1024;
+export const SENDFILE_LARGE = 2 * 1024 * 1024;
 
 /** Throws when `--sendfile on` asks for sendfile where it cannot be had. */
 export function checkSendfile(mode: ServerOptions["sendfile"]): void {
@@ -106,8 +109,11 @@ function startEngine(
   counters: ResponseCounters,
 ): Started {
   const mode = options.sendfile ?? "auto";
-  const min = options.sendfileMin ?? SENDFILE_MIN;
-  const max = options.sendfileMax ?? SENDFILE_MAX;
+  const bands: SendfileBands = {
+    min: options.sendfileMin ?? SENDFILE_MIN,
+    max: options.sendfileMax ?? SENDFILE_MAX,
+    large: options.sendfileLarge ?? SENDFILE_LARGE,
+  };
   checkSendfile(mode);
   if (mode === "on" && options.tls !== undefined) {
     throw new Error(
@@ -127,14 +133,13 @@ function startEngine(
     maxConnections: options.maxConnections ?? 0,
     counters,
     accessLog: options.accessLog,
-    sendfileMin: bySendfile ? min : Number.POSITIVE_INFINITY,
-    sendfileMax: max,
+    sendfile: bySendfile ? bands : { ...bands, min: Number.POSITIVE_INFINITY },
     tls: options.tls,
     ...(options.onError ? { onError: options.onError } : {}),
   });
   return {
     port: engine.port,
-    bodies: bySendfile ? { by: "sendfile", min, max } : { by: "write" },
+    bodies: bySendfile ? { by: "sendfile", ...bands } : { by: "write" },
     connections: () => engine.connections,
     replaceSnapshot: (next) => engine.replaceSnapshot(next),
     reloadTls: (tls) => engine.reloadTls(tls),

@@ -59,6 +59,7 @@ export function serverOptions(
     sendfile: options.sendfile,
     sendfileMin: options.sendfileMin,
     sendfileMax: options.sendfileMax,
+    sendfileLarge: options.sendfileLarge,
     reusePort: options.reusePort || options.workers > 1,
     maxConnections: options.maxConnections,
     accessLog,

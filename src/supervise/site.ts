@@ -343,7 +343,11 @@ function describeBodies(site: Site): string {
   const bodies = site.server?.bodies;
   if (bodies?.by === "sendfile") {
     const upTo = bodies.max === Number.POSITIVE_INFINITY ? "" : ` up to ${bodies.max}`;
-    return `bodies of ${bodies.min}${upTo} bytes are sent with sendfile(2) from the image`;
+    const large =
+      bodies.max === Number.POSITIVE_INFINITY || bodies.large === Number.POSITIVE_INFINITY
+        ? ""
+        : ` and from ${bodies.large} on`;
+    return `bodies of ${bodies.min}${upTo}${large} bytes are sent with sendfile(2) from the image`;
   }
   const why =
     site.options.engine === "fetch"
