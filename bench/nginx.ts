@@ -27,6 +27,8 @@ export interface NginxConfOptions {
   /** The CPU the one worker is bound to (the master is pinned there by taskset too). */
   readonly cpu: number;
   readonly mimeTypes?: string;
+  /** `sendfile off`: nginx copies bodies through its buffers (what it pays for sendfile). */
+  readonly copy?: boolean;
   /** PEM files: listen with TLS (HTTP/1.1 only, as memserve's engine), session cache as usual. */
   readonly tls?: { readonly cert: string; readonly key: string } | undefined;
 }
@@ -61,7 +63,7 @@ http {
     charset utf-8;                # the same charset parameters memserve sends
     charset_types text/css text/plain text/xml text/javascript application/javascript application/json;
 
-    sendfile on;                  # bodies go from the page cache to the socket with no copy
+    sendfile ${options.copy ? "off;                 # the bench's nginx-copy: bodies are read and written" : "on;                  # bodies go from the page cache to the socket with no copy"}
     tcp_nopush on;                # headers and the first body bytes in one segment
     tcp_nodelay on;
     keepalive_requests 100000;    # wrk reuses its connections; never make it reconnect

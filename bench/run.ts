@@ -239,8 +239,16 @@ async function main(argv: readonly string[]): Promise<number> {
   const rules = formatRulesTable(list);
   const rulesSection = rules && [rules, readyLine(state), rulesCost].join("\n\n");
   const sendfile = formatSendfileTable(list);
+  const nginxSendfile = formatPairTable(list, "nginx", "nginx-copy", "nginx sendfile/copy");
   const overTls = formatPairTable(list, "memserve-tls", "nginx-tls", "memserve/nginx over TLS");
-  const tables = [formatResultsTable(list), formatRatioTable(list), sendfile, overTls, rulesSection]
+  const tables = [
+    formatResultsTable(list),
+    formatRatioTable(list),
+    sendfile,
+    nginxSendfile,
+    overTls,
+    rulesSection,
+  ]
     .filter((t) => t !== undefined)
     .join("\n\n");
   console.log(tables);

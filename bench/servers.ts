@@ -13,6 +13,7 @@ export type ServerName =
   | "memserve-rules"
   | "memserve-tls"
   | "nginx"
+  | "nginx-copy"
   | "nginx-tls"
   | "floor";
 /**
@@ -21,7 +22,8 @@ export type ServerName =
  * by sendfile (`--sendfile-min 1 --sendfile-max 0`): side by side they give the threshold.
  * `memserve-rules`: memserve on the same files with 10,000 `_redirects` rules and 1,000
  * `_headers` blocks (bench/rules-corpus.ts). `memserve-tls` and `nginx-tls`: HTTPS with the same
- * self-signed P-256 certificate (`LaunchContext.tls`).
+ * self-signed P-256 certificate (`LaunchContext.tls`). `nginx-copy`: nginx with `sendfile off`, for
+ * what sendfile costs nginx on the same machine.
  */
 export const SERVER_NAMES: readonly ServerName[] = [
   "memserve",
@@ -31,6 +33,7 @@ export const SERVER_NAMES: readonly ServerName[] = [
   "memserve-rules",
   "memserve-tls",
   "nginx",
+  "nginx-copy",
   "nginx-tls",
   "floor",
 ];
@@ -111,6 +114,7 @@ function commandFor(name: ServerName, ctx: LaunchContext, port: number): string[
     case "floor":
       return [process.execPath, "bench/floor.ts", ...listen];
     case "nginx":
+    case "nginx-copy":
     case "nginx-tls": {
       const brotliModule = findBrotliStaticModule();
       if (brotliModule === undefined) throw new Error("the nginx brotli_static module is missing");
@@ -125,6 +129,7 @@ function commandFor(name: ServerName, ctx: LaunchContext, port: number): string[
         brotliModule,
         cpu: ctx.cpu,
         tls,
+        copy: name === "nginx-copy",
       });
       return nginxArgs(prefix, files);
     }
