@@ -20,8 +20,10 @@ export const FIXED_FILES = {
   bigJpg: { path: "img/big.jpg", bytes: 7 * 1024 * 1024 },
 } as const;
 
-/** Incompressible bodies either side of the sendfile threshold (the `media-<k>k` scenarios). */
-export const MEDIA_SIZES_K = [16, 32, 64, 128, 512, 2048] as const;
+/** Incompressible bodies across the sendfile bands (the `media-<k>k` scenarios). */
+export const MEDIA_SIZES_K = [
+  16, 32, 64, 96, 128, 160, 192, 256, 512, 1024, 1536, 2048, 4096,
+] as const;
 export const mediaPath = (k: number): string => `img/media-${k}k.jpg`;
 
 export interface FileSpec {

@@ -3,16 +3,16 @@
 // environment. Each role imports only its own modules: the builder's start is on the path to a
 // cold start's first answer, and loading the server and CLI too made it later.
 
-import { BUILDER_ENV, WORKER_ENV } from "../supervise/roles.ts";
+import { BUILDER_ENV, decodeSetup, WORKER_ENV } from "../supervise/roles.ts";
 
 const worker = process.env[WORKER_ENV];
 const builder = process.env[BUILDER_ENV];
 if (worker !== undefined) {
   const { runWorker } = await import("../supervise/worker-process.ts");
-  runWorker(JSON.parse(worker));
+  runWorker(decodeSetup(worker));
 } else if (builder !== undefined) {
   const { runBuilderProcess } = await import("../supervise/builder-process.ts");
-  runBuilderProcess(JSON.parse(builder));
+  runBuilderProcess(decodeSetup(builder));
 } else {
   const { main } = await import("./main.ts");
   const code = await main(process.argv.slice(2));

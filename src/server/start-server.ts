@@ -3,10 +3,10 @@ import type { HandlerOptions } from "../http/decide.ts";
 import { handleRequest } from "../http/handler.ts";
 import type { ContentCoding, Snapshot } from "../snapshot/types.ts";
 import type { AccessLog } from "./access-log.ts";
+import type { SendfileBands } from "./connection.ts";
 import { ResponseCounters } from "./counters.ts";
 import { Http1Engine, type TlsMaterial } from "./engine.ts";
 import { DEFAULT_HEAD_LIMITS, type HeadLimits } from "./http1-parse.ts";
-import type { SendfileBands } from "./connection.ts";
 import { sendfileAvailable } from "./sendfile.ts";
 
 export interface ServerOptions {

@@ -1,7 +1,7 @@
 import { readdirSync } from "node:fs";
 import type { Subprocess } from "bun";
 import type { BuilderJob, BuilderMessage } from "./builder-job.ts";
-import { BUILDER_ENV } from "./roles.ts";
+import { BUILDER_ENV, encodeSetup } from "./roles.ts";
 import { selfCommand } from "./self-command.ts";
 
 /**
@@ -58,7 +58,7 @@ export function startBuilder(
       // 2.7 s after the writes instead of under 1 s). The upgrade pass, the long part, runs at the
       // lowest priority (`lowerPriority`).
       cmd: selfCommand(),
-      env: { ...process.env, [BUILDER_ENV]: JSON.stringify(job) },
+      env: { ...process.env, [BUILDER_ENV]: encodeSetup(job) },
       stdio: ["ignore", "inherit", "inherit"],
       serialization: "json",
       ipc: (message: BuilderMessage) => onMessage(message),

@@ -1,5 +1,5 @@
 import type { Subprocess } from "bun";
-import { WORKER_ENV } from "./roles.ts";
+import { encodeSetup, WORKER_ENV } from "./roles.ts";
 import { selfCommand } from "./self-command.ts";
 import type { PrimaryMessage, WorkerMessage, WorkerSetup } from "./worker-process.ts";
 
@@ -89,7 +89,7 @@ export class WorkerPool {
     };
     worker.process = Bun.spawn({
       cmd: selfCommand(),
-      env: { ...process.env, [WORKER_ENV]: JSON.stringify(this.setup) },
+      env: { ...process.env, [WORKER_ENV]: encodeSetup(this.setup) },
       stdio: ["ignore", "inherit", "inherit"],
       serialization: "json",
       ipc: (message: WorkerMessage) => {
