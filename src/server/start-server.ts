@@ -68,12 +68,12 @@ export interface RunningServer {
 
 /**
  * Bodies from SENDFILE_MIN up to SENDFILE_MAX, and from SENDFILE_LARGE on, go out by sendfile; the
- * rest are written. Measured on loopback (server on one core, wrk on the other, 64 connections;
- * bench/README.md), sendfile's CPU per request over write's: 48 KiB 1.10x, 64 KiB 1.0x, 96 KiB
- * 0.79x, 128 KiB 0.43x, 160 KiB 0.53x, then 200 KiB 1.09x, 256 KiB 1.45x, 512 KiB 1.44x, 1 MiB
- * 1.9x, 1.5 MiB 1.2x, and from 1.8 MiB on below again: 0.76x, 2 MiB 0.69x, 4 MiB 0.36x, 16 MiB
- * 0.54x. The kernel's loopback path makes the middle sizes dear (nginx pays the same there); see
- * the README's Performance section.
+ * rest are written. Sendfile's CPU per request over write's, measured with `npm run bench` on
+ * loopback (bench/results/2026-12-04-sendfile*.md): 16 KiB 1.24x, 32 KiB 1.16x, 64 KiB 1.00x,
+ * 96 KiB 0.86x, 128 KiB 0.40x, 160 KiB 0.82x, 192 KiB 0.84x, then 256 KiB 1.47x, 300 KB 1.36x,
+ * 512 KiB 1.09x, 1 MiB 1.59x, and below again from 1.5 MiB: 0.79x, 2 MiB 0.70x, 4 MiB 0.43x,
+ * 7 MiB 0.45x. The kernel's loopback path makes the middle sizes dear (nginx's sendfile swings
+ * the same way); see the README's Performance section.
  */
 export const SENDFILE_MIN = 64 * 1024;
 export const SENDFILE_MAX = 192 * 1024;
