@@ -346,8 +346,8 @@ function describeBodies(site: Site): string {
     const large =
       bodies.max === Number.POSITIVE_INFINITY || bodies.large === Number.POSITIVE_INFINITY
         ? ""
-        : ` and from ${bodies.large} on`;
-    return `bodies of ${bodies.min}${upTo}${large} bytes are sent with sendfile(2) from the image`;
+        : `, and of ${bodies.large} bytes or more,`;
+    return `bodies of ${bodies.min}${upTo} bytes${large} are sent with sendfile(2) from the image`;
   }
   const why =
     site.options.engine === "fetch"
