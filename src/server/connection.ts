@@ -23,15 +23,11 @@ export interface Connection {
   /** The socket's descriptor, for sendfile (-1: unknown). */
   readonly fd: number;
   /**
-   * Bodies (`sendBody`) at least this long that are views of a mapped image segment go out by
-   * sendfile(2) from its file (Infinity: never); Infinity for the rest of the connection once
-   * sendfile fails.
+   * Bodies (`sendBody`) of these lengths that are views of a mapped image segment go out by
+   * sendfile(2) from its file; undefined: every body is written, and so for the rest of the
+   * connection once sendfile fails.
    */
-  sendfileMin: number;
-  /** Bodies this long or longer are written (Infinity: no limit)... */
-  readonly sendfileMax: number;
-  /** ...up to this length, from which they go by sendfile again (Infinity: never). */
-  readonly sendfileLarge: number;
+  sendfile: SendfileBands | undefined;
 }
 
 /** Queued output: bytes to write, or a body to send from the segment file `file`. */
@@ -53,17 +49,15 @@ export interface SendfileBands {
 }
 
 /**
- * `sendfileMin`: see Connection. The descriptor is Bun's undocumented `socket.fd`; without it
+ * `bands`: see Connection. The descriptor is Bun's undocumented `socket.fd`; without it
  * everything is written.
  */
-export function newConnection(socket: Sock, bands: SendfileBands): Connection {
+export function newConnection(socket: Sock, bands: SendfileBands | undefined): Connection {
   const fd = (socket as unknown as { fd?: unknown }).fd;
   const known = typeof fd === "number" && fd >= 0;
   return {
     fd: known ? fd : -1,
-    sendfileMin: known ? bands.min : Number.POSITIVE_INFINITY,
-    sendfileMax: bands.max,
-    sendfileLarge: bands.large,
+    sendfile: known ? bands : undefined,
     input: null,
     queue: [],
     headStartedAt: 0,
@@ -102,9 +96,9 @@ export function sendBody(socket: Sock, data: Uint8Array, offset: number, length:
 
 /** Whether a body of `length` bytes goes by sendfile on this connection (when it is mapped). */
 export function bySendfile(conn: Connection, length: number): boolean {
-  const min = conn.sendfileMin;
-  if (min === Number.POSITIVE_INFINITY) return false;
-  return (length >= min && length < conn.sendfileMax) || length >= conn.sendfileLarge;
+  const bands = conn.sendfile;
+  if (bands === undefined) return false;
+  return (length >= bands.min && length < bands.max) || length >= bands.large;
 }
 
 function enqueue(socket: Sock, data: Uint8Array, offset: number, length: number, file: number) {
@@ -153,7 +147,7 @@ export function flushQueue(socket: Sock): boolean {
 function put(socket: Sock, data: Uint8Array, offset: number, length: number, file: number) {
   const conn = socket.data;
   let sent = 0;
-  if (file >= 0 && conn.sendfileMin !== Number.POSITIVE_INFINITY) {
+  if (file >= 0 && conn.sendfile !== undefined) {
     const start = data.byteOffset + offset;
     let n = 0;
     while (sent < length) {
@@ -164,7 +158,7 @@ function put(socket: Sock, data: Uint8Array, offset: number, length: number, fil
     if (sent === length) return sent;
     // Any failure but a full buffer (a closed socket, which write then reports, or a kernel that
     // refuses): this connection writes from now on.
-    if (n === FAILED) conn.sendfileMin = Number.POSITIVE_INFINITY;
+    if (n === FAILED) conn.sendfile = undefined;
   }
   const written = socket.write(data, offset + sent, length - sent);
   return written < 0 ? -1 : sent + written;

@@ -35,10 +35,10 @@ export interface EngineOptions {
   /** One line per response when set (`--access-log`). */
   readonly accessLog?: AccessLog | undefined;
   /**
-   * Body lengths that go out by sendfile(2) when they are views of a mapped image (min Infinity:
+   * Body lengths that go out by sendfile(2) when they are views of a mapped image (undefined:
    * every body is written; see connection.ts).
    */
-  readonly sendfile: SendfileBands;
+  readonly sendfile: SendfileBands | undefined;
   readonly onError?: (error: Error) => void;
   /** PEM texts: served as HTTPS (ALPN http/1.1); `reloadTls` swaps them. */
   readonly tls?: TlsMaterial | undefined;

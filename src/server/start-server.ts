@@ -133,7 +133,7 @@ function startEngine(
     maxConnections: options.maxConnections ?? 0,
     counters,
     accessLog: options.accessLog,
-    sendfile: bySendfile ? bands : { ...bands, min: Number.POSITIVE_INFINITY },
+    sendfile: bySendfile ? bands : undefined,
     tls: options.tls,
     ...(options.onError ? { onError: options.onError } : {}),
   });
