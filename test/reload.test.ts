@@ -12,6 +12,7 @@ import { strongEtag } from "../src/snapshot/etag.ts";
 import type { Encoding } from "../src/snapshot/types.ts";
 import { type CliRun, startCli } from "./support/cli.ts";
 import { createFixtureSite } from "./support/fixture.ts";
+import { waitFor } from "./support/processes.ts";
 import { rawGet } from "./support/raw-http.ts";
 
 const FILES = ["a.css", "b.js", "c.html", "d.svg"];
@@ -151,16 +152,11 @@ describe("a reload that compacts a pack, then upgrades", () => {
       "--no-cache-dir",
     ]);
     try {
-      const deadline = Date.now() + 15_000;
-      while (!run.stdout().includes("maximum  in") && Date.now() < deadline) await Bun.sleep(50);
+      await waitFor(() => run.stdout().includes("maximum  in"), 15_000);
       await Bun.$`rm ${join(small.root, "gone.js")}`;
       await writeFile(join(small.root, "new.js"), "y".repeat(30_000));
       run.child.kill("SIGHUP");
-      while (
-        !run.stdout().includes("maximum compression reached") &&
-        Date.now() < deadline + 15_000
-      )
-        await Bun.sleep(50);
+      await waitFor(() => run.stdout().includes("maximum compression reached"), 15_000);
       expect(run.stdout()).toContain("maximum compression reached");
       expect(run.stderr()).not.toContain("cannot map");
       expect(run.stderr()).not.toContain("reload failed");

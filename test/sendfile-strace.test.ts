@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type CliRun, MEMSERVE, startCli } from "./support/cli.ts";
 import { createFixtureSite, noise } from "./support/fixture.ts";
-import { childrenOf } from "./support/processes.ts";
+import { childrenOf, waitFor } from "./support/processes.ts";
 
 const CLIP = noise(3 * 1024 * 1024, 11); // the large band (2 MiB and more)
 const THUMB = noise(128 * 1024, 12); // the first band (64 up to 192 KiB)
@@ -62,9 +62,7 @@ describe.if(canTrace())("sendfile under strace", () => {
   test("large and mid-size bodies go by sendfile; once served, no process opens a site file", async () => {
     // At maximum compression the builder has read the site and exited: from here on only
     // requests run.
-    for (let i = 0; i < 300 && !run.stdout().includes("maximum compression in"); i++) {
-      await Bun.sleep(100);
-    }
+    await waitFor(() => run.stdout().includes("maximum compression in"), 30_000);
     expect(run.stdout()).toContain("maximum compression in");
     expect(run.stdout()).toContain(
       "bodies of 65536 up to 196608 bytes, and of 2097152 bytes or more, are sent with sendfile(2)",

@@ -8,6 +8,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli, startCli } from "./support/cli.ts";
 import { createFixtureSite } from "./support/fixture.ts";
+import { waitFor } from "./support/processes.ts";
 import { rawGet } from "./support/raw-http.ts";
 
 const sites: ReturnType<typeof createFixtureSite>[] = [];
@@ -82,15 +83,11 @@ describe("rule files at reload", () => {
       // The same bytes written again (a copy, a container layer) are no change to warn about.
       writeFileSync(join(site.root, "assets/index-BXmT3kLp.js"), "console.log(1);\n");
       run.child.kill("SIGHUP");
-      for (let i = 0; i < 100 && !/reload: no changes|reloaded/.test(run.stdout()); i++)
-        await Bun.sleep(50);
+      await waitFor(() => /reload: no changes|reloaded/.test(run.stdout()), 5000);
       expect(run.stderr()).not.toContain("served as immutable");
       writeFileSync(join(site.root, "assets/index-BXmT3kLp.js"), "console.log(2);\n");
       run.child.kill("SIGHUP");
-      const deadline = Date.now() + 10_000;
-      while (!run.stderr().includes("served as immutable") && Date.now() < deadline) {
-        await Bun.sleep(50);
-      }
+      await waitFor(() => run.stderr().includes("served as immutable"), 10_000);
       expect(run.stderr()).toContain(
         "assets/index-BXmT3kLp.js changed, but it is served as immutable",
       );

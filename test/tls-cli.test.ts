@@ -9,6 +9,7 @@ import { connect } from "node:tls";
 import { freePort, runCli, startCli } from "./support/cli.ts";
 import { createFixtureSite } from "./support/fixture.ts";
 import { canMigrate, withMigration } from "./support/migrate.ts";
+import { waitFor } from "./support/processes.ts";
 import { rawGet } from "./support/raw-http.ts";
 import { makeCertificate, markTls } from "./support/tls.ts";
 
@@ -36,6 +37,12 @@ function liveFiles(name: string) {
   };
   put(first);
   return { ...live, put };
+}
+
+/** `memserve <site> --tls-cert … --tls-key …` on a free port, with `extra` options. */
+function startHttps(files: { cert: string; key: string }, ...extra: string[]) {
+  const tls = ["--tls-cert", files.cert, "--tls-key", files.key];
+  return startCli([site.root, "--port", "0", "--no-watch", "--no-cache-dir", ...tls, ...extra]);
 }
 
 /** The CN of the certificate a new connection to `port` is shown. */
@@ -93,19 +100,7 @@ describe("--tls-cert and --tls-key", () => {
 
   test("--redirect-http: 308 to the same host, path and query on https", async () => {
     const plainPort = freePort();
-    const run = await startCli([
-      site.root,
-      "--port",
-      "0",
-      "--no-watch",
-      "--no-cache-dir",
-      "--tls-cert",
-      first.cert,
-      "--tls-key",
-      first.key,
-      "--redirect-http",
-      String(plainPort),
-    ]);
+    const run = await startHttps(first, "--redirect-http", String(plainPort));
     try {
       expect(run.url).toStartWith("https://");
       const port = Number(new URL(run.url).port);
@@ -122,26 +117,13 @@ describe("--tls-cert and --tls-key", () => {
 
   test("--engine fetch: SIGHUP swaps the certificate too", async () => {
     const live = liveFiles("fetch");
-    const run = await startCli([
-      site.root,
-      "--port",
-      "0",
-      "--engine",
-      "fetch",
-      "--no-watch",
-      "--no-cache-dir",
-      "--tls-cert",
-      live.cert,
-      "--tls-key",
-      live.key,
-    ]);
+    const run = await startHttps(live, "--engine", "fetch");
     const port = Number(new URL(run.url).port);
     try {
       expect(await subjectOf(port)).toBe("first.test");
       live.put(second);
       run.child.kill("SIGHUP");
-      for (let i = 0; i < 50 && !run.stdout().includes("certificate reloaded"); i++)
-        await Bun.sleep(50);
+      await waitFor(() => run.stdout().includes("certificate reloaded"), 2500);
       expect(await subjectOf(port)).toBe("second.test");
     } finally {
       run.child.kill("SIGTERM");
@@ -163,19 +145,7 @@ describe("--tls-cert and --tls-key", () => {
 
 async function swapUnderLoad(): Promise<void> {
   const live = liveFiles("live");
-  const run = await startCli([
-    site.root,
-    "--port",
-    "0",
-    "--workers",
-    "2",
-    "--no-watch",
-    "--no-cache-dir",
-    "--tls-cert",
-    live.cert,
-    "--tls-key",
-    live.key,
-  ]);
+  const run = await startHttps(live, "--workers", "2");
   const port = Number(new URL(run.url).port);
   const unmark = markTls(port);
   let stop = false;
@@ -211,8 +181,7 @@ async function swapUnderLoad(): Promise<void> {
 
     writeFileSync(live.cert, "garbage\n");
     run.child.kill("SIGHUP");
-    for (let i = 0; i < 50 && !run.stderr().includes("certificate not reloaded"); i++)
-      await Bun.sleep(50);
+    await waitFor(() => run.stderr().includes("certificate not reloaded"), 2500);
     expect(run.stderr()).toContain("certificate not reloaded, the previous one stays");
     await Bun.sleep(500);
     expect(await subjectOf(port)).toBe("second.test");
