@@ -19,9 +19,25 @@ const MAX_CACHED_HEADERS = 1000;
  */
 const MAX_HEADER_LENGTH = 1024;
 
+/**
+ * `map.get(key)`, made by `make(key)` on a miss; a map that reaches MAX_CACHED_HEADERS is cleared
+ * first, so distinct header values cannot grow it without bound. `make` is a module-level function:
+ * no closure is allocated per request.
+ */
+function remembered<V>(map: Map<string, V>, key: string, make: (key: string) => V): V {
+  let value = map.get(key);
+  if (value === undefined) {
+    if (map.size >= MAX_CACHED_HEADERS) map.clear();
+    value = make(key);
+    map.set(key, value);
+  }
+  return value;
+}
+
 /** header value -> (variants' encodings joined by ",") -> chosen encoding, or null for "nothing". */
 const cache = new Map<string, Map<string, Encoding | null>>();
 const orderKeys = new WeakMap<readonly Variant[], string>();
+const newByOrder = (): Map<string, Encoding | null> => new Map();
 
 /**
  * Picks the variant to send for an Accept-Encoding value (RFC 9110 §12.5.3): highest q first, ties
@@ -41,12 +57,7 @@ export function chooseVariant(
   if (acceptEncoding === null || acceptEncoding === "" || variants.length < 2) return identity;
   if (acceptEncoding.length > MAX_HEADER_LENGTH) return identity;
   const key = orderKeyOf(variants);
-  let byOrder = cache.get(acceptEncoding);
-  if (byOrder === undefined) {
-    if (cache.size >= MAX_CACHED_HEADERS) cache.clear();
-    byOrder = new Map();
-    cache.set(acceptEncoding, byOrder);
-  }
+  const byOrder = remembered(cache, acceptEncoding, newByOrder);
   let chosen = byOrder.get(key);
   if (chosen === undefined) {
     chosen = negotiate(variants, acceptEncoding);
@@ -60,14 +71,12 @@ export function chooseVariant(
 const deltaCache = new Map<string, ReadonlySet<DeltaCoding>>();
 
 function allowedDeltas(acceptEncoding: string): ReadonlySet<DeltaCoding> {
-  let allowed = deltaCache.get(acceptEncoding);
-  if (allowed === undefined) {
-    const ranked = rank(acceptEncoding, ["dcb", "dcz"]) ?? [];
-    allowed = new Set(ranked.filter((c): c is DeltaCoding => c === "dcb" || c === "dcz"));
-    if (deltaCache.size >= MAX_CACHED_HEADERS) deltaCache.clear();
-    deltaCache.set(acceptEncoding, allowed);
-  }
-  return allowed;
+  return remembered(deltaCache, acceptEncoding, rankDeltas);
+}
+
+function rankDeltas(acceptEncoding: string): ReadonlySet<DeltaCoding> {
+  const ranked = rank(acceptEncoding, ["dcb", "dcz"]) ?? [];
+  return new Set(ranked.filter((c): c is DeltaCoding => c === "dcb" || c === "dcz"));
 }
 
 /**
