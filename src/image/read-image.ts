@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { compileRedirects } from "../rules/redirects.ts";
-import { makeVariant } from "../snapshot/asset.ts";
+import { byDictionary, makeVariant } from "../snapshot/asset.ts";
 import { NOT_FOUND_PATH } from "../snapshot/build.ts";
 import { notModifiedHeaders, okHeaders, varyFor } from "../snapshot/headers.ts";
 import type {
@@ -227,7 +227,7 @@ class ImageAssets implements ReadonlyMap<string, Asset> {
     for (let v = start; v < end; v++) if (!this.#dictionary.has(v)) own++;
     const vary = varyFor(own, own < end - start);
     const variants: Variant[] = [];
-    const deltas = new Map<string, Variant<DeltaCoding>[]>();
+    const deltas: [string, Variant<DeltaCoding>][] = [];
     for (let v = start; v < end; v++) {
       const segment = this.#segment[v] as number;
       const length = this.#length[v] as number;
@@ -258,11 +258,7 @@ class ImageAssets implements ReadonlyMap<string, Asset> {
       });
       const dictionary = this.#dictionary.get(v);
       if (dictionary === undefined) variants.push(variant as Variant<Encoding>);
-      else
-        deltas.set(dictionary, [
-          ...(deltas.get(dictionary) ?? []),
-          variant as Variant<DeltaCoding>,
-        ]);
+      else deltas.push([dictionary, variant as Variant<DeltaCoding>]);
     }
     const identity = variants.find((v) => v.encoding === "identity");
     if (identity === undefined) throw new Error(`no identity variant for ${path}`);
@@ -275,7 +271,7 @@ class ImageAssets implements ReadonlyMap<string, Asset> {
       extraHeaders,
       identity,
       variants: Object.freeze(variants),
-      deltas: Object.freeze(deltas),
+      deltas: byDictionary(deltas),
     });
   }
 }

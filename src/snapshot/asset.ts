@@ -128,16 +128,27 @@ function deltasOf(
   reusable: Asset | undefined,
   make: (coding: DeltaCoding, bytes: Uint8Array) => Variant<DeltaCoding>,
 ): ReadonlyMap<string, readonly Variant<DeltaCoding>[]> {
-  if (deltas.length === 0) return NO_DELTAS;
-  const byDictionary = new Map<string, Variant<DeltaCoding>[]>();
-  for (const delta of deltas) {
-    const kept = reusable?.deltas.get(delta.dictionary)?.find((v) => v.bytes === delta.bytes);
-    const list = byDictionary.get(delta.dictionary) ?? [];
-    list.push(kept ?? make(delta.coding, delta.bytes));
-    byDictionary.set(delta.dictionary, list);
+  return byDictionary(
+    deltas.map((delta) => {
+      const kept = reusable?.deltas.get(delta.dictionary)?.find((v) => v.bytes === delta.bytes);
+      return [delta.dictionary, kept ?? make(delta.coding, delta.bytes)] as const;
+    }),
+  );
+}
+
+/** Deltas grouped by their dictionary's hash, each list ascending by size (`createAsset`, `readImage`). */
+export function byDictionary(
+  deltas: Iterable<readonly [string, Variant<DeltaCoding>]>,
+): ReadonlyMap<string, readonly Variant<DeltaCoding>[]> {
+  const map = new Map<string, Variant<DeltaCoding>[]>();
+  for (const [dictionary, variant] of deltas) {
+    const list = map.get(dictionary);
+    if (list === undefined) map.set(dictionary, [variant]);
+    else list.push(variant);
   }
-  for (const list of byDictionary.values()) list.sort((a, b) => a.size - b.size);
-  return Object.freeze(byDictionary);
+  if (map.size === 0) return NO_DELTAS;
+  for (const list of map.values()) list.sort((a, b) => a.size - b.size);
+  return Object.freeze(map);
 }
 
 /** Every stored response of an asset: its variants, then its deltas with their dictionary. */
